@@ -1,0 +1,97 @@
+"""Application factory: settings in, a ready PTB Application out (nothing runs at import)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from sqlalchemy import func, select
+from telegram import BotCommand, BotCommandScopeChat, BotCommandScopeDefault, LinkPreviewOptions
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaults
+from telegram.request import BaseRequest
+
+from bot.context import KEY, AppContext
+from bot.handlers import browse, errors, read, search, start
+from bot.settings import Settings
+from briefings.ingest import Ingestor
+from briefings.pipeline import PipelineConfig
+from briefings.topics import load_taxonomy
+from storage import documents
+from storage.engine import make_engine, make_session_factory
+from storage.models import Article
+from storage.schema import ensure_schema
+
+log = logging.getLogger(__name__)
+
+ADMIN_COMMANDS: list[tuple[str, str]] = []
+
+
+def build_context(settings: Settings) -> AppContext:
+    """Open the store (upgrading its schema or refusing), load the taxonomy, sync topics.
+
+    Raises:
+        storage.errors.SchemaOutOfDate: the schema is old and auto-upgrade is off.
+        briefings.errors.TaxonomyError: the topics file is invalid.
+    """
+    engine = make_engine(settings.database_url)
+    ensure_schema(engine, auto_upgrade=settings.db_auto_upgrade)
+    sessions = make_session_factory(engine)
+    taxonomy = load_taxonomy(extra=settings.topics_file)
+    with sessions() as session, session.begin():
+        documents.sync_topics(session, [(t.slug, t.label) for t in taxonomy.topics])
+    config = PipelineConfig(taxonomy=taxonomy, summarizer=settings.summarizer)
+    return AppContext(settings, sessions, taxonomy, Ingestor(sessions, config))
+
+
+def ingest_seeds_if_empty(ctx: AppContext) -> int:
+    """On first start with an empty store, ingest the seed dumps; return articles stored."""
+    with ctx.sessions() as session:
+        count = session.scalar(select(func.count(Article.id))) or 0
+    seeds = Path(ctx.settings.seeds_dir)
+    if count or not seeds.is_dir():
+        return 0
+    log.info("empty store: ingesting seeds from %s", seeds)
+    return ctx.ingestor.ingest_paths([seeds]).stored
+
+
+def build_application(
+    settings: Settings, ctx: AppContext | None = None, *, request: BaseRequest | None = None
+) -> Application:
+    """Build the Application with every handler, the error handler and the command menu.
+
+    Args:
+        settings: validated settings.
+        ctx: an already-built AppContext (tests share one); built from settings if None.
+        request: a custom transport (the terminal chat uses one); default PTB's HTTPX.
+    """
+    ctx = ctx or build_context(settings)
+    builder = (
+        ApplicationBuilder()
+        .token(settings.telegram_bot_token or "0:terminal")
+        .base_url(settings.telegram_api_base_url)
+        .base_file_url(settings.telegram_file_base_url)
+        .defaults(Defaults(link_preview_options=LinkPreviewOptions(is_disabled=True)))
+        .post_init(_set_commands)
+    )
+    if request is not None:
+        builder = builder.request(request).get_updates_request(request)
+    else:
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))  # type: ignore[arg-type]
+    application = builder.build()
+    application.bot_data[KEY] = ctx
+    for module in (start, browse, search, read):
+        application.add_handlers(module.HANDLERS)
+    application.add_handler(errors.UNKNOWN)  # last in group 0: only unmatched commands
+    application.add_error_handler(errors.error_handler)
+    return application
+
+
+async def _set_commands(application: Application) -> None:
+    """Register the command menu: user commands for all, admin ones in admins' chats."""
+    ctx: AppContext = application.bot_data[KEY]
+    user = [BotCommand(name, text) for name, text in start.USER_COMMANDS]
+    await application.bot.set_my_commands(user, scope=BotCommandScopeDefault())
+    if ADMIN_COMMANDS:
+        admin = user + [BotCommand(name, text) for name, text in ADMIN_COMMANDS]
+        for admin_id in ctx.settings.admin_ids:
+            await application.bot.set_my_commands(admin, scope=BotCommandScopeChat(admin_id))

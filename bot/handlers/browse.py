@@ -1,0 +1,84 @@
+"""/topics and /latest [topic], with inline buttons and ◀ ▶ pagination edited in place."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes
+
+from bot.context import app_context
+from bot.format import esc
+from bot.handlers.common import Buttons, args_text, show
+from bot.render import entry, topics_text
+from briefings import service
+
+
+async def topics(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """List topics with counts and trending terms; each topic is a button."""
+    ctx = app_context(context)
+    with ctx.sessions() as session:
+        overview = service.topics_overview(session, ctx.taxonomy)
+    buttons: Buttons = []
+    row: list[tuple[str, str]] = []
+    for item in overview.topics[:40]:
+        row.append((item.label, f"latest:{item.slug}:0"))
+        if len(row) == 3:
+            buttons.append(row)
+            row = []
+    buttons.append(row)
+    await show(update, context, topics_text(overview), buttons)
+
+
+async def latest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Show the newest stories, optionally of one topic: /latest [topic]."""
+    ctx = app_context(context)
+    topic = None
+    wanted = args_text(context)
+    if wanted:
+        topic = service.find_topic(ctx.taxonomy, wanted)
+        if topic is None:
+            await show(
+                update,
+                context,
+                f"I don't know the topic “{esc(wanted)}”. Usage: /latest [topic] — see /topics.",
+            )
+            return
+    await _latest_page(update, context, topic.slug if topic else None, 0)
+
+
+async def latest_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Open a page of latest stories from a button (``latest:<slug|->:<page>``)."""
+    assert update.callback_query is not None
+    _, slug, page = (update.callback_query.data or "latest:-:0").split(":")
+    await _latest_page(update, context, None if slug == "-" else slug, max(int(page), 0))
+
+
+async def _latest_page(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, slug: str | None, page: int
+) -> None:
+    ctx = app_context(context)
+    with ctx.sessions() as session:
+        result = service.latest(session, topic=slug, page=page)
+    topic = ctx.taxonomy.get(slug) if slug else None
+    label = topic.label if topic else "all topics"
+    if not result.items:
+        await show(update, context, f"No stories in {esc(label)} yet.")
+        return
+    start = page * service.PAGE_SIZE
+    blocks = [f"<b>Latest in {esc(label)}</b> (page {page + 1})"]
+    blocks += [entry(view, number=start + i + 1) for i, view in enumerate(result.items)]
+    key = slug or "-"
+    nav: list[tuple[str, str]] = []
+    if page > 0:
+        nav.append(("◀", f"latest:{key}:{page - 1}"))
+    if result.has_next:
+        nav.append(("▶", f"latest:{key}:{page + 1}"))
+    reads = [(f"Read {start + i + 1}", f"read:{view.id}") for i, view in enumerate(result.items)]
+    await show(update, context, "\n\n".join(blocks), [reads, nav])
+
+
+HANDLERS = [
+    CommandHandler("topics", topics),
+    CommandHandler("latest", latest),
+    CallbackQueryHandler(topics, pattern=r"^topics$"),
+    CallbackQueryHandler(latest_button, pattern=r"^latest:[a-z0-9-]+:\d{1,5}$"),
+]

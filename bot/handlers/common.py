@@ -1,0 +1,66 @@
+"""Small helpers shared by handlers: replying or editing in place, argument access."""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.constants import ChatAction, ParseMode
+from telegram.error import BadRequest
+from telegram.ext import ContextTypes
+
+Buttons = list[list[tuple[str, str]]]
+
+
+def keyboard(rows: Buttons) -> InlineKeyboardMarkup | None:
+    """Build an inline keyboard from rows of (label, callback data); None when empty."""
+    rows = [row for row in rows if row]
+    if not rows:
+        return None
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(label, callback_data=data) for label, data in row] for row in rows]
+    )
+
+
+async def send(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, buttons: Buttons | None = None
+) -> Message | None:
+    """Send an HTML message to the update's chat."""
+    chat = update.effective_chat
+    if chat is None:
+        return None
+    return await context.bot.send_message(
+        chat.id,
+        text,
+        parse_mode=ParseMode.HTML,
+        reply_markup=keyboard(buttons or []),
+    )
+
+
+async def show(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, buttons: Buttons | None = None
+) -> None:
+    """Reply to a command, or edit the message in place when a button was pressed."""
+    query = update.callback_query
+    if query is None or query.message is None:
+        await send(update, context, text, buttons)
+        return
+    await query.answer()
+    try:
+        await query.edit_message_text(
+            text,
+            parse_mode=ParseMode.HTML,
+            reply_markup=keyboard(buttons or []),
+        )
+    except BadRequest as exc:
+        if "not modified" not in str(exc).lower():
+            raise
+
+
+async def typing(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Show the "typing…" chat action while a slow command runs."""
+    if update.effective_chat is not None:
+        await context.bot.send_chat_action(update.effective_chat.id, ChatAction.TYPING)
+
+
+def args_text(context: ContextTypes.DEFAULT_TYPE) -> str:
+    """The command's arguments joined by spaces."""
+    return " ".join(context.args or []).strip()

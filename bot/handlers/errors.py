@@ -1,0 +1,44 @@
+"""The last-resort error handler and the reply to unknown commands."""
+
+from __future__ import annotations
+
+import html
+import logging
+
+from telegram import Update
+from telegram.constants import ParseMode
+from telegram.error import Forbidden, NetworkError, RetryAfter
+from telegram.ext import ContextTypes, MessageHandler, filters
+
+from bot.context import app_context
+from bot.handlers.common import send
+
+log = logging.getLogger(__name__)
+
+
+async def error_handler(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Log the exception, apologise to the user, and alert the admins."""
+    error = context.error
+    if isinstance(error, (NetworkError, RetryAfter, Forbidden)):
+        log.warning("telegram error: %s", error)
+        return
+    log.error("unhandled error while handling an update", exc_info=error)
+    if isinstance(update, Update) and update.effective_chat is not None:
+        try:
+            await send(update, context, "Sorry, something went wrong. The admins have been told.")
+        except Exception:
+            log.warning("could not apologise to chat %s", update.effective_chat.id)
+    text = f"⚠️ briefbot error: <code>{html.escape(repr(error))[:3000]}</code>"
+    for admin in app_context(context).settings.admin_ids:
+        try:
+            await context.bot.send_message(admin, text, parse_mode=ParseMode.HTML)
+        except Exception:
+            log.warning("could not alert admin %s", admin)
+
+
+async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Answer a command we don't know with a pointer to /help."""
+    await send(update, context, "I don't know that command. Send /help to see what I can do.")
+
+
+UNKNOWN = MessageHandler(filters.COMMAND, unknown_command)

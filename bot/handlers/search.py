@@ -1,0 +1,94 @@
+"""/search <query> and plain text as a search, with paginated ranked results."""
+
+from __future__ import annotations
+
+import hashlib
+
+from telegram import Update
+from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
+
+from bot.context import app_context
+from bot.format import esc
+from bot.handlers.common import args_text, show, typing
+from bot.render import entry
+from briefings import service
+
+MAX_QUERY = 500
+SAVED = "saved_searches"
+
+
+async def search(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Search the archive: /search <words> [topic:x] [source:y] [since:2d]."""
+    query = args_text(context)
+    if not query:
+        await show(
+            update,
+            context,
+            "Usage: /search &lt;words&gt; — e.g. <code>/search DeepSeek</code>, "
+            "<code>/search tariffs since:2d</code>, <code>/search chips topic:china</code>",
+        )
+        return
+    await _results(update, context, query[:MAX_QUERY], 0)
+
+
+async def plain_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Treat plain text in a private chat as a search."""
+    message = update.effective_message
+    if message is None or not message.text:
+        return
+    await _results(update, context, message.text[:MAX_QUERY], 0)
+
+
+async def search_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Show another page of a search (``search:<page>:<key>``)."""
+    assert update.callback_query is not None
+    _, page, key = (update.callback_query.data or "search:0:").split(":", 2)
+    query = context.bot_data.get(SAVED, {}).get(key)
+    if query is None:
+        await update.callback_query.answer("That search has expired: please send it again.")
+        return
+    await _results(update, context, query, int(page))
+
+
+def _remember(context: ContextTypes.DEFAULT_TYPE, query: str) -> str:
+    key = hashlib.sha256(query.encode()).hexdigest()[:16]
+    saved: dict[str, str] = context.bot_data.setdefault(SAVED, {})
+    if len(saved) > 10_000:
+        saved.clear()
+    saved[key] = query
+    return key
+
+
+async def _results(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, query: str, page: int
+) -> None:
+    ctx = app_context(context)
+    if update.callback_query is None:
+        await typing(update, context)
+    with ctx.sessions() as session:
+        result = service.search(session, query, page=page)
+    shown = esc(query if len(query) <= 60 else query[:59] + "…")
+    if not result.items:
+        text = f"Nothing found for “{shown}”." if page == 0 else "No more results."
+        await show(update, context, text + " Try fewer or other words, or /topics.")
+        return
+    start = page * service.PAGE_SIZE
+    blocks = [f"<b>Results for “{shown}”</b> (page {page + 1})"]
+    blocks += [
+        entry(view, number=start + i + 1, snippet=True) for i, view in enumerate(result.items)
+    ]
+    key = _remember(context, query)
+    nav: list[tuple[str, str]] = []
+    if page > 0:
+        nav.append(("◀", f"search:{page - 1}:{key}"))
+    if result.has_next:
+        nav.append(("▶", f"search:{page + 1}:{key}"))
+    reads = [(f"Read {start + i + 1}", f"read:{view.id}") for i, view in enumerate(result.items)]
+    await show(update, context, "\n\n".join(blocks), [reads, nav])
+
+
+HANDLERS = [
+    CommandHandler("search", search),
+    CallbackQueryHandler(search_button, pattern=r"^search:\d{1,4}:[0-9a-f]{16}$"),
+    MessageHandler(filters.TEXT & ~filters.COMMAND & filters.ChatType.PRIVATE, plain_text),
+]

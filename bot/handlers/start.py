@@ -1,0 +1,64 @@
+"""/start (with deep links) and /help."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import CommandHandler, ContextTypes
+
+from bot.context import app_context
+from bot.format import esc
+from bot.handlers.common import send
+from storage import chats
+
+USER_COMMANDS: list[tuple[str, str]] = [
+    ("topics", "Topics with counts and trending terms"),
+    ("latest", "Newest stories: /latest [topic]"),
+    ("search", "Search articles: /search <words>"),
+    ("help", "How to use this bot"),
+]
+
+HELP = """<b>briefbot</b> serves short briefings of the news it has ingested.
+
+/topics — topics with today's and this week's counts, and what is trending
+/latest [topic] — the newest stories, 5 per page
+/search &lt;words&gt; — full-text search; filters <code>topic:ai</code>,
+<code>source:reuters</code>, <code>since:2d</code>
+/read_&lt;id&gt; — the full article (each entry shows its command)
+/help — this message
+
+Any plain text you send in a private chat is searched."""
+
+
+async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Welcome the user; ``/start topic_<slug>`` subscribes straight to a topic."""
+    ctx = app_context(context)
+    chat = update.effective_chat
+    payload = (context.args or [""])[0]
+    note = ""
+    if chat is not None and payload.startswith("topic_"):
+        slug = payload.removeprefix("topic_").replace("_", "-")
+        topic = ctx.taxonomy.get(slug)
+        if topic is None:
+            note = f"\n\nThere is no topic “{esc(slug)}”; see /topics."
+        else:
+            with ctx.sessions() as session, session.begin():
+                chats.ensure_chat(session, chat.id, kind=chat.type)
+                chats.add_subscription(session, chat.id, chats.TOPIC, topic.slug)
+            note = f"\n\nYou are subscribed to <b>{esc(topic.label)}</b>."
+    await send(
+        update,
+        context,
+        "Hello! I turn the news I have read into short briefings.\n"
+        "Try /topics, /latest or /search &lt;words&gt;." + note,
+        [[("Topics", "topics"), ("Latest", "latest:-:0")], [("Help", "help")]],
+    )
+
+
+async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Explain the commands."""
+    if update.callback_query:
+        await update.callback_query.answer()
+    await send(update, context, HELP)
+
+
+HANDLERS = [CommandHandler("start", start), CommandHandler("help", help_command)]

@@ -1,0 +1,154 @@
+"""Settings: read once from the environment at start-up into one frozen object."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from storage.engine import DEFAULT_DATABASE_URL
+
+TELEGRAM_API = "https://api.telegram.org/bot"
+TELEGRAM_FILES = "https://api.telegram.org/file/bot"
+
+
+class SettingsError(ValueError):
+    """A setting has an invalid value; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every configurable value; see README "Configuration" for the variables."""
+
+    telegram_bot_token: str | None = field(default=None, repr=False)
+    telegram_api_base_url: str = TELEGRAM_API
+    telegram_file_base_url: str = TELEGRAM_FILES
+    database_url: str = DEFAULT_DATABASE_URL
+    db_auto_upgrade: bool = True
+    admin_ids: frozenset[int] = frozenset()
+    seeds_dir: Path = Path("seeds")
+    inbox_dir: Path = Path("inbox")
+    inbox_interval_seconds: int = 300
+    topics_file: Path | None = None
+    summarizer: str = "briefbot"
+    default_timezone: str = "UTC"
+    default_briefing_time: str = "08:00"
+    send_rate_per_second: float = 25.0
+    max_upload_bytes: int = 20 * 1024 * 1024
+    webhook_url: str | None = None
+    webhook_secret: str | None = field(default=None, repr=False)
+    webhook_listen: str = "0.0.0.0"
+    webhook_port: int = 8443
+    log_level: str = "INFO"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Settings:
+        """Validate the environment into Settings.
+
+        Args:
+            env: usually ``os.environ`` (after loading an optional ``.env``).
+
+        Raises:
+            SettingsError: a variable has an invalid value.
+        """
+
+        def get(name: str) -> str | None:
+            value = env.get(name, "").strip()
+            return value or None
+
+        defaults = cls()
+        timezone = get("DEFAULT_TIMEZONE") or defaults.default_timezone
+        check_timezone(timezone, "DEFAULT_TIMEZONE")
+        briefing_time = get("DEFAULT_BRIEFING_TIME") or defaults.default_briefing_time
+        if parse_hhmm(briefing_time) is None:
+            raise SettingsError(f"DEFAULT_BRIEFING_TIME must be HH:MM, got {briefing_time!r}")
+        topics_file = get("TOPICS_FILE")
+        return cls(
+            telegram_bot_token=get("TELEGRAM_BOT_TOKEN"),
+            telegram_api_base_url=get("TELEGRAM_API_BASE_URL") or TELEGRAM_API,
+            telegram_file_base_url=get("TELEGRAM_FILE_BASE_URL") or TELEGRAM_FILES,
+            database_url=get("DATABASE_URL") or DEFAULT_DATABASE_URL,
+            db_auto_upgrade=_bool(get("DB_AUTO_UPGRADE"), True, "DB_AUTO_UPGRADE"),
+            admin_ids=_ids(get("ADMIN_USER_IDS")),
+            seeds_dir=Path(get("SEEDS_DIR") or defaults.seeds_dir),
+            inbox_dir=Path(get("INBOX_DIR") or defaults.inbox_dir),
+            inbox_interval_seconds=_int(
+                get("INBOX_INTERVAL_SECONDS"), 300, "INBOX_INTERVAL_SECONDS"
+            ),
+            topics_file=Path(topics_file) if topics_file else None,
+            summarizer=get("SUMMARIZER") or defaults.summarizer,
+            default_timezone=timezone,
+            default_briefing_time=briefing_time,
+            send_rate_per_second=_float(get("SEND_RATE_PER_SECOND"), 25.0, "SEND_RATE_PER_SECOND"),
+            max_upload_bytes=_int(
+                get("MAX_UPLOAD_BYTES"), defaults.max_upload_bytes, "MAX_UPLOAD_BYTES"
+            ),
+            webhook_url=get("WEBHOOK_URL"),
+            webhook_secret=get("WEBHOOK_SECRET"),
+            webhook_listen=get("WEBHOOK_LISTEN") or defaults.webhook_listen,
+            webhook_port=_int(get("WEBHOOK_PORT"), defaults.webhook_port, "WEBHOOK_PORT"),
+            log_level=(get("LOG_LEVEL") or "INFO").upper(),
+        )
+
+
+def check_timezone(name: str, variable: str = "timezone") -> ZoneInfo:
+    """Return the zone for an IANA name, or raise SettingsError naming the variable."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SettingsError(f"{variable}: unknown time zone {name!r} (use Area/City)") from None
+
+
+_HHMM = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
+
+
+def parse_hhmm(value: str) -> tuple[int, int] | None:
+    """Parse "HH:MM" (24-hour) into (hour, minute); None when malformed."""
+    match = _HHMM.match(value.strip())
+    return (int(match.group(1)), int(match.group(2))) if match else None
+
+
+def _bool(value: str | None, default: bool, name: str) -> bool:
+    if value is None:
+        return default
+    lowered = value.lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off"}:
+        return False
+    raise SettingsError(f"{name} must be true or false, got {value!r}")
+
+
+def _int(value: str | None, default: int, name: str) -> int:
+    if value is None:
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number, got {value!r}") from None
+    if number <= 0:
+        raise SettingsError(f"{name} must be positive, got {number}")
+    return number
+
+
+def _float(value: str | None, default: float, name: str) -> float:
+    if value is None:
+        return default
+    try:
+        number = float(value)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number, got {value!r}") from None
+    if number <= 0:
+        raise SettingsError(f"{name} must be positive, got {number}")
+    return number
+
+
+def _ids(value: str | None) -> frozenset[int]:
+    if not value:
+        return frozenset()
+    try:
+        return frozenset(int(part) for part in re.split(r"[,\s]+", value) if part)
+    except ValueError:
+        raise SettingsError(f"ADMIN_USER_IDS must be numeric user ids, got {value!r}") from None

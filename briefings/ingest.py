@@ -1,0 +1,315 @@
+"""Ingest worker: files in, stored articles out, one transaction per source document."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from briefings.dedupe import NearDuplicateIndex
+from briefings.errors import BadInput
+from briefings.pipeline import PipelineConfig, derive_document
+from briefings.trending import trending_terms
+from storage import documents as docs
+from storage.models import Article, SourceDocument
+
+log = logging.getLogger(__name__)
+
+MAX_FILE_BYTES = 64 * 1024 * 1024
+TRENDING_WINDOW = timedelta(days=2)
+
+
+@dataclass
+class FileResult:
+    """What happened to one input file."""
+
+    path: str
+    status: str  # ingested | unchanged | error | empty | dry-run
+    stored: int = 0
+    duplicates: int = 0
+    error: str | None = None
+
+
+@dataclass
+class IngestReport:
+    """Totals of an ingest run, plus each file's result."""
+
+    files: list[FileResult] = field(default_factory=list)
+
+    @property
+    def stored(self) -> int:
+        """Articles stored (new or updated)."""
+        return sum(result.stored for result in self.files)
+
+    @property
+    def duplicates(self) -> int:
+        """Articles dropped as exact duplicates of stored ones."""
+        return sum(result.duplicates for result in self.files)
+
+    @property
+    def errors(self) -> list[FileResult]:
+        """Files that could not be ingested."""
+        return [result for result in self.files if result.status == "error"]
+
+    @property
+    def skipped(self) -> int:
+        """Files already ingested with the same bytes."""
+        return sum(1 for result in self.files if result.status == "unchanged")
+
+    def summary_line(self) -> str:
+        """One line for logs and chat replies."""
+        return (
+            f"{len(self.files)} files read, {self.stored} articles stored, "
+            f"{self.duplicates} duplicates, {self.skipped} unchanged, {len(self.errors)} errors"
+        )
+
+
+def iter_input_files(paths: Iterable[Path]) -> Iterator[Path]:
+    """Yield files under ``paths`` (folders recursively, sorted; hidden files skipped)."""
+    for path in paths:
+        if path.is_dir():
+            for child in sorted(path.rglob("*")):
+                if child.is_file() and not any(
+                    p.startswith(".") for p in child.parts[len(path.parts) :]
+                ):
+                    yield child
+        else:
+            yield path
+
+
+def read_file(path: Path, max_bytes: int = MAX_FILE_BYTES) -> tuple[bytes, datetime]:
+    """Read a whole file, refusing huge ones and ones that change while being read.
+
+    Raises:
+        BadInput: unreadable, too large, or modified during the read.
+    """
+    try:
+        before = path.stat()
+        if before.st_size > max_bytes:
+            raise BadInput(f"file too large ({before.st_size} bytes; limit {max_bytes})")
+        with path.open("rb") as handle:
+            data = handle.read(max_bytes + 1)
+        after = path.stat()
+    except FileNotFoundError:
+        raise BadInput("file not found (it may have been moved or deleted)") from None
+    except PermissionError:
+        raise BadInput("permission denied") from None
+    except IsADirectoryError:
+        raise BadInput("is a directory") from None
+    except OSError as exc:
+        raise BadInput(f"cannot read: {exc.strerror or exc}") from None
+    if len(data) > max_bytes:
+        raise BadInput(f"file too large (over {max_bytes} bytes)")
+    if (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns) or len(
+        data
+    ) != after.st_size:
+        raise BadInput("file changed while being read; it will be retried next time")
+    return data, datetime.fromtimestamp(after.st_mtime, UTC)
+
+
+class Ingestor:
+    """Runs the pipeline over files and stores the results.
+
+    Args:
+        session_factory: opens sessions on the store.
+        config: pipeline settings (taxonomy, summariser).
+    """
+
+    def __init__(self, session_factory: sessionmaker[Session], config: PipelineConfig) -> None:
+        self.session_factory = session_factory
+        self.config = config
+        self._near: NearDuplicateIndex | None = None
+
+    def ingest_paths(
+        self,
+        paths: Iterable[Path],
+        *,
+        force: bool = False,
+        progress: Callable[[FileResult], None] | None = None,
+    ) -> IngestReport:
+        """Ingest every file under ``paths``; a bad file never stops the others."""
+        report = IngestReport()
+        for path in iter_input_files(paths):
+            result = self.ingest_file(path, force=force)
+            report.files.append(result)
+            if progress:
+                progress(result)
+        if report.stored:
+            self.refresh_trending()
+        log.info("ingest finished: %s", report.summary_line())
+        return report
+
+    def ingest_file(self, path: Path, *, force: bool = False) -> FileResult:
+        """Ingest one file; errors are recorded on its document and returned, not raised."""
+        try:
+            data, file_time = read_file(path)
+        except BadInput as exc:
+            return self._record_error(str(path), None, str(exc), None)
+        return self.ingest_bytes(str(path), data, file_time=file_time, force=force)
+
+    def ingest_bytes(
+        self, name: str, data: bytes, *, file_time: datetime | None = None, force: bool = False
+    ) -> FileResult:
+        """Ingest one document given as bytes (files, uploads from chat)."""
+        digest = hashlib.sha256(data).hexdigest()
+        with self.session_factory() as session:
+            known = docs.document_by_hash(session, digest)
+            if known is not None and known.status == "ingested" and not force:
+                return FileResult(name, "unchanged")
+        return self._derive_and_store(name, data, digest, file_time)
+
+    def reingest(self, progress: Callable[[FileResult], None] | None = None) -> IngestReport:
+        """Re-derive every stored document's articles with the current pipeline, in place.
+
+        Article ids stay stable where the article is still derived; a document that now
+        fails keeps its previous articles.
+        """
+        with self.session_factory() as session:
+            rows = session.execute(
+                select(SourceDocument.id, SourceDocument.path, SourceDocument.content_hash)
+                .where(SourceDocument.raw.is_not(None))
+                .order_by(SourceDocument.id)
+            ).all()
+        report = IngestReport()
+        for document_id, path, digest in rows:
+            with self.session_factory() as session:
+                document = session.get(SourceDocument, document_id)
+                if document is None or document.raw is None:
+                    continue
+                data, file_time = document.raw, document.file_time
+            result = self._derive_and_store(path, data, digest, file_time)
+            report.files.append(result)
+            if progress:
+                progress(result)
+        self.refresh_trending()
+        log.info("re-ingest finished: %s", report.summary_line())
+        return report
+
+    def _derive_and_store(
+        self, name: str, data: bytes, digest: str, file_time: datetime | None
+    ) -> FileResult:
+        try:
+            derived = derive_document(Path(name).name, data, self.config, file_time=file_time)
+        except BadInput as exc:
+            return self._record_error(name, data, str(exc), file_time)
+        except Exception as exc:  # a pipeline bug must not abort the other files
+            log.exception("pipeline failed on %s", name)
+            return self._record_error(name, data, f"internal error: {exc!r}", file_time)
+        try:
+            return self._store(name, data, digest, file_time, derived)
+        except Exception as exc:
+            log.exception("storing %s failed", name)
+            return self._record_error(name, data, f"could not store: {exc!r}", file_time)
+
+    def _store(
+        self,
+        name: str,
+        data: bytes,
+        digest: str,
+        file_time: datetime | None,
+        derived: list[docs.NewArticle],
+    ) -> FileResult:
+        """Store a document's articles in one transaction, updating earlier ones in place."""
+        result = FileResult(name, "ingested")
+        with self.session_factory() as session, session.begin():
+            document = docs.upsert_document(
+                session, content_hash=digest, path=name, raw=data, file_time=file_time
+            )
+            previous = {article.uid: article for article in document.articles}
+            previous_by_hash = {article.content_hash: article for article in document.articles}
+            elsewhere = docs.existing_hashes(session, (a.content_hash for a in derived))
+            taken_uids = docs.articles_by_uid(session, (a.uid for a in derived))
+            near = self._near_index(session)
+            kept: set[int] = set()
+            for position, new in enumerate(derived):
+                existing = previous_by_hash.get(new.content_hash) or previous.get(new.uid)
+                if existing is not None and existing.id in kept:
+                    result.duplicates += 1  # twice in one dump
+                    continue
+                if existing is None and new.content_hash in elsewhere:
+                    result.duplicates += 1  # already stored from another document
+                    continue
+                if existing is None and new.uid in taken_uids:
+                    # same outlet and title in another dump: a different version, own uid
+                    new = replace(new, uid=new.uid[:24] + digest[:8])
+                story_id = self._story_for(session, near, new, existing)
+                stored = docs.store_article(
+                    session, document, new, position=position, story_id=story_id, existing=existing
+                )
+                kept.add(stored.id)
+                if new.minhash:
+                    near.add((stored.id, story_id), new.minhash)
+                result.stored += 1
+            for article in list(document.articles):
+                if article.id not in kept:
+                    session.delete(article)  # no longer derived from this document
+            document.article_count = len(kept)
+            result.status = "ingested" if derived else "empty"
+            docs.mark_document(session, document, status=result.status)
+        return result
+
+    def _story_for(
+        self,
+        session: Session,
+        near: NearDuplicateIndex,
+        new: docs.NewArticle,
+        existing: Article | None,
+    ) -> int:
+        if existing is not None and existing.story_id is not None:
+            return existing.story_id
+        if new.minhash:
+            matches = near.query(new.minhash)  # keys are (article id, story id), best first
+            if matches:
+                return int(matches[0][1])  # type: ignore[index]
+        return docs.new_story(session).id
+
+    def _near_index(self, session: Session) -> NearDuplicateIndex:
+        if self._near is None:
+            index = NearDuplicateIndex()
+            rows = session.execute(
+                select(Article.id, Article.story_id, Article.minhash)
+                .where(Article.minhash.is_not(None))
+                .order_by(Article.id.desc())
+                .limit(50_000)
+            )
+            for article_id, story_id, signature in rows:
+                if story_id is not None:
+                    index.add((article_id, story_id), signature)
+            self._near = index
+        return self._near
+
+    def _record_error(
+        self, name: str, data: bytes | None, reason: str, file_time: datetime | None
+    ) -> FileResult:
+        log.warning("cannot ingest %s: %s", name, reason)
+        digest = hashlib.sha256(
+            data if data is not None else f"unreadable:{name}".encode()
+        ).hexdigest()
+        with self.session_factory() as session, session.begin():
+            document = docs.upsert_document(
+                session, content_hash=digest, path=name, raw=data, file_time=file_time
+            )
+            if document.status != "ingested":
+                docs.mark_document(session, document, status="error", error=reason)
+        self._near = None  # the failed transaction may have left the cache ahead of the store
+        return FileResult(name, "error", error=reason)
+
+    def refresh_trending(self, now: datetime | None = None) -> None:
+        """Recompute trending terms over the stories of the last two days."""
+        since = (now or datetime.now(UTC)) - TRENDING_WINDOW
+        with self.session_factory() as session, session.begin():
+            rows = session.execute(
+                select(Article.story_id, Article.title, Article.body)
+                .where(Article.sort_time >= since)
+                .order_by(Article.story_id, Article.id)
+            ).all()
+            leads: dict[int | None, tuple[str, str]] = {}
+            for story_id, title, body in rows:
+                leads.setdefault(story_id, (title, body[:3000]))
+            docs.replace_trending(session, trending_terms(leads.values()))

@@ -1,0 +1,190 @@
+"""Writes for source documents, articles, stories, topics and trending terms."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from storage.models import (
+    Article,
+    ArticleTopic,
+    SourceDocument,
+    Story,
+    Topic,
+    TrendingTerm,
+    utcnow,
+)
+
+
+@dataclass(frozen=True)
+class NewArticle:
+    """Everything the pipeline derived for one article, ready to store.
+
+    Attributes mirror :class:`storage.models.Article`; ``topics`` are (slug, score).
+    """
+
+    uid: str
+    content_hash: str
+    title: str
+    body: str
+    source: str | None
+    byline: str | None
+    published: datetime | None
+    dateline: str | None
+    url: str | None
+    summary: list[str]
+    keyphrases: list[str]
+    language: str | None
+    minhash: bytes | None
+    topics: list[tuple[str, float]] = field(default_factory=list)
+
+
+def document_by_hash(session: Session, content_hash: str) -> SourceDocument | None:
+    """Return the stored document with this content hash, if any."""
+    return session.scalar(select(SourceDocument).where(SourceDocument.content_hash == content_hash))
+
+
+def upsert_document(
+    session: Session,
+    *,
+    content_hash: str,
+    path: str,
+    raw: bytes | None,
+    file_time: datetime | None,
+) -> SourceDocument:
+    """Return the document for ``content_hash``, creating it (or refreshing its path).
+
+    Args:
+        session: an open session (the caller's transaction).
+        content_hash: sha256 of the raw bytes (or of the path for unreadable files).
+        path: where the bytes were read from.
+        raw: the raw bytes, stored once.
+        file_time: the file's modification time, used to resolve relative dates.
+    """
+    document = document_by_hash(session, content_hash)
+    if document is None:
+        document = SourceDocument(
+            content_hash=content_hash,
+            path=path,
+            raw=raw,
+            size=len(raw or b""),
+            file_time=file_time,
+            status="pending",
+            article_count=0,
+        )
+        session.add(document)
+        session.flush()
+    else:
+        document.path = path
+        if raw is not None:
+            document.raw = raw
+    return document
+
+
+def mark_document(
+    session: Session, document: SourceDocument, *, status: str, error: str | None = None
+) -> None:
+    """Record a document's ingest outcome ("ingested", "error", "empty")."""
+    document.status = status
+    document.error = error
+    document.ingested_at = utcnow()
+
+
+def existing_hashes(session: Session, hashes: Iterable[str]) -> dict[str, Article]:
+    """Return stored articles whose content hash is among ``hashes``."""
+    wanted = list(set(hashes))
+    if not wanted:
+        return {}
+    rows = session.scalars(select(Article).where(Article.content_hash.in_(wanted)))
+    return {article.content_hash: article for article in rows}
+
+
+def articles_by_uid(session: Session, uids: Iterable[str]) -> dict[str, Article]:
+    """Return stored articles whose stable uid is among ``uids``."""
+    wanted = list(set(uids))
+    if not wanted:
+        return {}
+    rows = session.scalars(select(Article).where(Article.uid.in_(wanted)))
+    return {article.uid: article for article in rows}
+
+
+def new_story(session: Session) -> Story:
+    """Create and flush an empty story."""
+    story = Story()
+    session.add(story)
+    session.flush()
+    return story
+
+
+def store_article(
+    session: Session,
+    document: SourceDocument,
+    new: NewArticle,
+    *,
+    position: int,
+    story_id: int,
+    existing: Article | None = None,
+) -> Article:
+    """Insert ``new`` (or update ``existing`` in place, keeping its id) with its topics.
+
+    Args:
+        session: the caller's transaction.
+        document: the source document it came from.
+        new: the derived article.
+        position: index of the article within its document.
+        story_id: the story it belongs to.
+        existing: an article to overwrite (re-ingest keeps ids stable).
+    """
+    article = existing or Article(uid=new.uid)
+    article.document = document
+    article.position = position
+    article.story_id = story_id
+    article.title = new.title
+    article.body = new.body
+    article.source = new.source
+    article.byline = new.byline
+    article.published = new.published
+    article.dateline = new.dateline
+    article.url = new.url
+    article.summary = list(new.summary)
+    article.keyphrases = list(new.keyphrases)
+    article.language = new.language
+    article.content_hash = new.content_hash
+    article.minhash = new.minhash
+    article.sort_time = new.published or (existing.sort_time if existing else utcnow())
+    if existing is None:
+        session.add(article)
+    session.flush()
+    session.execute(delete(ArticleTopic).where(ArticleTopic.article_id == article.id))
+    session.add_all(
+        ArticleTopic(article_id=article.id, topic_slug=slug, score=score)
+        for slug, score in new.topics
+    )
+    return article
+
+
+def sync_topics(session: Session, topics: Sequence[tuple[str, str]]) -> None:
+    """Make the ``topics`` table match the taxonomy's (slug, label) pairs."""
+    stored = {topic.slug: topic for topic in session.scalars(select(Topic))}
+    wanted = dict(topics)
+    for slug, topic in stored.items():
+        if slug not in wanted:
+            session.delete(topic)
+    for slug, label in wanted.items():
+        if slug in stored:
+            stored[slug].label = label
+        else:
+            session.add(Topic(slug=slug, label=label))
+
+
+def replace_trending(session: Session, terms: Sequence[tuple[str, int]]) -> None:
+    """Replace the stored trending terms with ``terms`` (term, story count)."""
+    session.execute(delete(TrendingTerm))
+    now = utcnow()
+    session.add_all(
+        TrendingTerm(term=term, stories=count, computed_at=now) for term, count in terms
+    )

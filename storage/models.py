@@ -1,0 +1,269 @@
+"""Typed SQLAlchemy 2 ORM models: the store is the single source of truth."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+
+def utcnow() -> datetime:
+    """Return the current time as an aware UTC datetime."""
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Store aware datetimes as UTC; always hand back aware UTC datetimes (SQLite drops tz)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every model."""
+
+
+class SourceDocument(Base):
+    """One input file (a dump), stored once by content hash with its ingest status."""
+
+    __tablename__ = "source_documents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    content_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    path: Mapped[str] = mapped_column(Text)
+    size: Mapped[int] = mapped_column(BigInteger, default=0)
+    raw: Mapped[bytes | None] = mapped_column(LargeBinary)
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # ingested|error|empty
+    error: Mapped[str | None] = mapped_column(Text)
+    article_count: Mapped[int] = mapped_column(Integer, default=0)
+    file_time: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    ingested_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    articles: Mapped[list[Article]] = relationship(back_populates="document")
+
+    def __repr__(self) -> str:
+        return f"SourceDocument(id={self.id!r}, path={self.path!r}, status={self.status!r})"
+
+
+class Story(Base):
+    """A group of articles about the same event (near-duplicates, same story elsewhere)."""
+
+    __tablename__ = "stories"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    articles: Mapped[list[Article]] = relationship(back_populates="story")
+
+    def __repr__(self) -> str:
+        return f"Story(id={self.id!r})"
+
+
+class Article(Base):
+    """A cleaned, summarised, tagged article; ``id`` is what ``/read_<id>`` shows."""
+
+    __tablename__ = "articles"
+    __table_args__ = (
+        Index("ix_articles_sort_time", "sort_time"),
+        Index("ix_articles_source", "source"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uid: Mapped[str] = mapped_column(String(32), unique=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("source_documents.id", ondelete="CASCADE"))
+    story_id: Mapped[int | None] = mapped_column(
+        ForeignKey("stories.id", ondelete="SET NULL"), index=True
+    )
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    title: Mapped[str] = mapped_column(Text)
+    source: Mapped[str | None] = mapped_column(String(200))
+    byline: Mapped[str | None] = mapped_column(String(300))
+    published: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    dateline: Mapped[str | None] = mapped_column(String(200))
+    url: Mapped[str | None] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+    summary: Mapped[list[str]] = mapped_column(JSON, default=list)
+    keyphrases: Mapped[list[str]] = mapped_column(JSON, default=list)
+    language: Mapped[str | None] = mapped_column(String(8))
+    content_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    minhash: Mapped[bytes | None] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # published when known, else when we first saw it: what "latest" sorts by
+    sort_time: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    document: Mapped[SourceDocument] = relationship(back_populates="articles")
+    story: Mapped[Story | None] = relationship(back_populates="articles")
+    topics: Mapped[list[ArticleTopic]] = relationship(
+        back_populates="article", cascade="all, delete-orphan"
+    )
+
+    def __repr__(self) -> str:
+        return f"Article(id={self.id!r}, title={self.title!r})"
+
+
+class Topic(Base):
+    """A taxonomy topic as last synced from the taxonomy file."""
+
+    __tablename__ = "topics"
+
+    slug: Mapped[str] = mapped_column(String(64), primary_key=True)
+    label: Mapped[str] = mapped_column(String(200))
+
+    def __repr__(self) -> str:
+        return f"Topic(slug={self.slug!r})"
+
+
+class ArticleTopic(Base):
+    """An article's membership of a topic, with a score in 0..1."""
+
+    __tablename__ = "article_topics"
+    __table_args__ = (Index("ix_article_topics_topic", "topic_slug", "article_id"),)
+
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True
+    )
+    topic_slug: Mapped[str] = mapped_column(String(64), primary_key=True)
+    score: Mapped[float] = mapped_column(Float, default=0.0)
+
+    article: Mapped[Article] = relationship(back_populates="topics")
+
+    def __repr__(self) -> str:
+        return f"ArticleTopic({self.article_id!r}, {self.topic_slug!r}, {self.score:.2f})"
+
+
+class TrendingTerm(Base):
+    """A term many recent stories share, recomputed after each ingest."""
+
+    __tablename__ = "trending_terms"
+
+    term: Mapped[str] = mapped_column(String(200), primary_key=True)
+    stories: Mapped[int] = mapped_column(Integer)
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"TrendingTerm({self.term!r}, {self.stories!r})"
+
+
+class Chat(Base):
+    """A Telegram chat (private or group) or the terminal, with its delivery preferences."""
+
+    __tablename__ = "chats"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    kind: Mapped[str] = mapped_column(String(16), default="private")
+    title: Mapped[str | None] = mapped_column(String(300))
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    briefing_time: Mapped[str | None] = mapped_column(String(5))  # "HH:MM" local
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    subscriptions: Mapped[list[Subscription]] = relationship(
+        back_populates="chat", cascade="all, delete-orphan"
+    )
+
+    def __repr__(self) -> str:
+        return f"Chat(id={self.id!r}, kind={self.kind!r})"
+
+
+class Subscription(Base):
+    """A chat's subscription: a taxonomy topic, or a keyword follow (``query``)."""
+
+    __tablename__ = "subscriptions"
+    __table_args__ = (UniqueConstraint("chat_id", "kind", "key", name="uq_subscription"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    chat_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("chats.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(16))  # "topic" | "follow"
+    key: Mapped[str] = mapped_column(String(300))  # topic slug or the follow query
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    chat: Mapped[Chat] = relationship(back_populates="subscriptions")
+
+    def __repr__(self) -> str:
+        return f"Subscription(chat_id={self.chat_id!r}, {self.kind}={self.key!r})"
+
+
+class Briefing(Base):
+    """A composed briefing: what was (to be) sent to whom, and which stories it held."""
+
+    __tablename__ = "briefings"
+    __table_args__ = (Index("ix_briefings_chat_created", "chat_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("chats.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    since: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    story_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    messages: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+    def __repr__(self) -> str:
+        return f"Briefing(id={self.id!r}, chat_id={self.chat_id!r})"
+
+
+class BriefingStory(Base):
+    """A story that went into a chat's briefing (so later briefings never repeat it)."""
+
+    __tablename__ = "briefing_stories"
+
+    chat_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("chats.id", ondelete="CASCADE"), primary_key=True
+    )
+    story_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    briefing_id: Mapped[int] = mapped_column(ForeignKey("briefings.id", ondelete="CASCADE"))
+
+    def __repr__(self) -> str:
+        return f"BriefingStory({self.chat_id!r}, {self.story_id!r})"
+
+
+class Delivery(Base):
+    """One row per (chat, briefing slot): claimed before sending, marked after."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        UniqueConstraint("chat_id", "slot", name="uq_delivery_slot"),
+        Index("ix_deliveries_status_slot", "status", "slot"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("chats.id", ondelete="CASCADE"))
+    slot: Mapped[datetime] = mapped_column(UTCDateTime())
+    status: Mapped[str] = mapped_column(String(16), default="claimed")  # sent|failed|skipped
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    briefing_id: Mapped[int | None] = mapped_column(ForeignKey("briefings.id", ondelete="SET NULL"))
+    error: Mapped[str | None] = mapped_column(Text)
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    def __repr__(self) -> str:
+        return f"Delivery(chat_id={self.chat_id!r}, slot={self.slot!r}, status={self.status!r})"

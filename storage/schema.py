@@ -1,0 +1,66 @@
+"""Alembic migrations run from code: ``briefbot db upgrade`` and the start-up schema check."""
+
+from __future__ import annotations
+
+from importlib import resources
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine
+
+from storage.errors import SchemaOutOfDate
+
+
+def alembic_config(engine: Engine) -> Config:
+    """Build an Alembic config for our packaged migrations, bound to ``engine``."""
+    config = Config()
+    config.set_main_option("script_location", str(resources.files("storage") / "migrations"))
+    config.attributes["engine"] = engine
+    return config
+
+
+def head_revision(engine: Engine) -> str | None:
+    """Return the newest migration revision this code ships."""
+    return ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
+
+
+def current_revision(engine: Engine) -> str | None:
+    """Return the revision the database is at (None for an empty database)."""
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Upgrade the database schema to ``revision`` (default: the newest)."""
+    command.upgrade(alembic_config(engine), revision)
+
+
+def ensure_schema(engine: Engine, *, auto_upgrade: bool) -> None:
+    """Make sure the schema is current: upgrade it, or refuse with a clear message.
+
+    Args:
+        engine: the application's engine.
+        auto_upgrade: upgrade an old schema in place; when False raise instead.
+
+    Raises:
+        SchemaOutOfDate: the schema is old and ``auto_upgrade`` is off, or the
+            database was written by a newer version of briefbot.
+    """
+    current, head = current_revision(engine), head_revision(engine)
+    if current == head:
+        return
+    script = ScriptDirectory.from_config(alembic_config(engine))
+    known = {rev.revision for rev in script.walk_revisions()}
+    if current is not None and current not in known:
+        raise SchemaOutOfDate(
+            f"the database schema is at revision {current}, which this version of briefbot "
+            f"does not know (newest known: {head}); upgrade briefbot"
+        )
+    if not auto_upgrade:
+        raise SchemaOutOfDate(
+            f"the database schema is at revision {current or 'none'} but this version needs "
+            f"{head}: run `briefbot db upgrade` (or set DB_AUTO_UPGRADE=1)"
+        )
+    upgrade(engine)

@@ -1,0 +1,104 @@
+"""Shared fixtures: real SQLite and PostgreSQL stores, a seeded store, the fake Bot API."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from fakebot import fake_api, fake_app  # noqa: F401  (fixtures)
+
+from bot.app import build_context
+from bot.context import AppContext
+from bot.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+SHARED = ROOT.parent / "shared"
+POSTGRES_URL = os.environ.get(
+    "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+
+
+def _postgres_available() -> str | None:
+    try:
+        engine = sa.create_engine(POSTGRES_URL, connect_args={"connect_timeout": 3})
+        with engine.connect() as connection:
+            connection.execute(sa.text("SELECT 1"))
+        engine.dispose()
+        return None
+    except Exception as exc:  # pragma: no cover - depends on the machine
+        return str(exc).splitlines()[0]
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A PostgreSQL URL whose search_path is a fresh schema, dropped afterwards.
+
+    When CI=true and PostgreSQL is unreachable the test fails instead of skipping.
+    """
+    problem = _postgres_available()
+    if problem:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"PostgreSQL is required in CI but unreachable: {problem}")
+        pytest.skip(f"PostgreSQL unreachable: {problem}")
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(POSTGRES_URL)
+    with admin.begin() as connection:
+        connection.execute(sa.text(f"CREATE SCHEMA {schema}"))
+    try:
+        yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as connection:
+            connection.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh, empty database on each engine in turn."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'store.sqlite3'}"
+    url: str = request.getfixturevalue("postgres_url")
+    return url
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    """A fresh SQLite database file URL."""
+    return f"sqlite:///{tmp_path / 'store.sqlite3'}"
+
+
+def make_settings(database_url: str, **overrides: object) -> Settings:
+    """Settings for tests: the given store, the repo's seeds, no Telegram."""
+    base = Settings(database_url=database_url, seeds_dir=SEEDS, admin_ids=frozenset({777}))
+    return replace(base, **overrides)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def ctx(sqlite_url: str) -> AppContext:
+    """An AppContext on an empty SQLite store."""
+    return build_context(make_settings(sqlite_url))
+
+
+@pytest.fixture(scope="session")
+def _seeded_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("seeded") / "store.sqlite3"
+    context = build_context(make_settings(f"sqlite:///{path}"))
+    report = context.ingestor.ingest_paths([SEEDS])
+    assert not report.errors, report.errors
+    context.sessions.kw["bind"].dispose()
+    return path
+
+
+@pytest.fixture
+def seeded_ctx(_seeded_template: Path, tmp_path: Path) -> AppContext:
+    """An AppContext on a private copy of a SQLite store holding the ingested seeds."""
+    path = tmp_path / "seeded.sqlite3"
+    shutil.copy(_seeded_template, path)
+    return build_context(make_settings(f"sqlite:///{path}"))

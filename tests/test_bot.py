@@ -1,0 +1,128 @@
+"""Every command through ``Application.process_update`` against the fake Bot API (real HTTP)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from typing import Any
+
+import pytest
+from fakebot import FakeTelegram
+from telegram.ext import Application
+
+from bot.app import _set_commands, build_application
+from bot.context import AppContext
+
+CHAT = 4242
+
+
+@pytest.fixture
+async def app(fake_api: FakeTelegram, seeded_ctx: AppContext) -> AsyncIterator[Application]:  # type: ignore[type-arg]
+    settings = replace(
+        seeded_ctx.settings,
+        telegram_bot_token=fake_api.token,
+        telegram_api_base_url=fake_api.base_url,
+        telegram_file_base_url=fake_api.base_file_url,
+    )
+    seeded_ctx.settings = settings
+    application = build_application(settings, seeded_ctx)
+    async with application:
+        yield application
+
+
+async def say(app: Application, fake: FakeTelegram, text: str, **kw: Any) -> list[dict[str, Any]]:  # type: ignore[type-arg]
+    """Send ``text`` as the user; return the bot's new messages in that chat."""
+    chat = kw.pop("chat_id", CHAT)
+    before = len(fake.sent(chat))
+    update = fake.send_text(chat, text, deliver=False, **kw)
+    await app.process_update(fake.to_update(update, app.bot))
+    assert not fake.rejected, fake.rejected
+    return fake.sent(chat)[before:]
+
+
+async def press(app: Application, fake: FakeTelegram, message: dict[str, Any], data: str) -> None:  # type: ignore[type-arg]
+    """Press an inline button of ``message`` as the user."""
+    query_id = fake.press_button(message["chat_id"], message["message_id"], data, deliver=False)
+    update = fake.callback_update(query_id)
+    await app.process_update(fake.to_update(update, app.bot))
+    assert not fake.rejected, fake.rejected
+
+
+def buttons(message: dict[str, Any]) -> dict[str, str]:
+    markup = message.get("reply_markup") or {}
+    return {b["text"]: b["callback_data"] for row in markup.get("inline_keyboard", []) for b in row}
+
+
+async def test_start_and_help(app: Application, fake_api: FakeTelegram) -> None:  # type: ignore[type-arg]
+    [welcome] = await say(app, fake_api, "/start")
+    assert "briefings" in welcome["plain"]
+    assert "Topics" in buttons(welcome)
+    [help_] = await say(app, fake_api, "/help")
+    for command in ("/topics", "/latest", "/search", "/read_"):
+        assert command in help_["plain"]
+
+
+async def test_topics_lists_counts_and_trending(app: Application, fake_api: FakeTelegram) -> None:  # type: ignore[type-arg]
+    [reply] = await say(app, fake_api, "/topics")
+    assert "China" in reply["plain"] and "Trending" in reply["plain"]
+    assert re.search(r"China: \d+ · \d+", reply["plain"])
+    assert any(data.startswith("latest:") for data in buttons(reply).values())
+
+
+async def test_latest_paginates_in_place(app: Application, fake_api: FakeTelegram) -> None:  # type: ignore[type-arg]
+    [page1] = await say(app, fake_api, "/latest")
+    assert "page 1" in page1["plain"]
+    assert len(re.findall(r"/read_\d+", page1["plain"])) == 5
+    await press(app, fake_api, page1, buttons(page1)["▶"])
+    [edited] = fake_api.sent(CHAT)
+    assert "page 2" in edited["plain"]
+    assert "◀" in buttons(edited)
+
+
+async def test_latest_unknown_topic_gets_usage(app: Application, fake_api: FakeTelegram) -> None:  # type: ignore[type-arg]
+    [reply] = await say(app, fake_api, "/latest nonsense-topic")
+    assert "Usage: /latest" in reply["plain"]
+
+
+async def test_search_finds_seed_articles(app: Application, fake_api: FakeTelegram) -> None:  # type: ignore[type-arg]
+    [reply] = await say(app, fake_api, "/search Hangzhou")
+    assert "Hangzhou" in reply["plain"]
+    assert any(e["type"] == "bold" for e in reply["entities"])
+    [nothing] = await say(app, fake_api, '/search "zzqx NEAR( AND *')
+    assert "Nothing found" in nothing["plain"]
+    [usage] = await say(app, fake_api, "/search")
+    assert "Usage" in usage["plain"]
+
+
+async def test_hostile_long_search_is_safe(app: Application, fake_api: FakeTelegram) -> None:  # type: ignore[type-arg]
+    query = ('"NEAR(a b) AND * -x 🎉 <b>&amp; ' * 400)[:10_000]
+    replies = await say(app, fake_api, "/search " + query)
+    assert len(replies) == 1
+
+
+async def test_plain_text_is_a_search(app: Application, fake_api: FakeTelegram) -> None:  # type: ignore[type-arg]
+    [reply] = await say(app, fake_api, "Greenland")
+    assert "Greenland" in reply["plain"]
+
+
+async def test_read_sends_the_full_article(app: Application, fake_api: FakeTelegram) -> None:  # type: ignore[type-arg]
+    [results] = await say(app, fake_api, "/search coder village")
+    article_id = re.search(r"/read_(\d+)", results["plain"]).group(1)  # type: ignore[union-attr]
+    messages = await say(app, fake_api, f"/read_{article_id}")
+    text = "\n".join(m["plain"] for m in messages)
+    assert "It was a sunny Saturday afternoon" in text
+    assert "explore their own way" in text
+    [missing] = await say(app, fake_api, "/read_999999")
+    assert "no article" in missing["plain"]
+
+
+async def test_unknown_command_gets_help_pointer(app: Application, fake_api: FakeTelegram) -> None:  # type: ignore[type-arg]
+    [reply] = await say(app, fake_api, "/frobnicate")
+    assert "/help" in reply["plain"]
+
+
+async def test_command_menu_is_registered(app: Application, fake_api: FakeTelegram) -> None:  # type: ignore[type-arg]
+    await _set_commands(app)
+    names = [c["command"] for c in fake_api.get_commands()]
+    assert {"topics", "latest", "search", "help"} <= set(names)

@@ -1,0 +1,87 @@
+"""Exact hashes, MinHash signatures and the near-duplicate index."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from briefings.dedupe import (
+    NearDuplicateIndex,
+    content_hash,
+    minhash_signature,
+    normalise_for_hash,
+    signature_similarity,
+)
+from briefings.language import detect_language
+from briefings.split import split_dump
+
+SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+
+
+@pytest.fixture(scope="module")
+def seed_articles():
+    out = []
+    for path in sorted(SEEDS.glob("*.txt")):
+        out.extend(split_dump(path.read_text(encoding="utf-8")))
+    return out
+
+
+def test_hash_ignores_case_punctuation_and_whitespace():
+    assert normalise_for_hash("  Hello,   WORLD!\n“Quoted” ") == "hello world quoted"
+    assert content_hash("Hello, world!") == content_hash("hello   world")
+    assert content_hash("Hello, world!") != content_hash("Hello, there!")
+    assert len(content_hash("x")) == 64
+
+
+def test_signature_is_deterministic_bytes():
+    text = "the quick brown fox jumps over the lazy dog " * 5
+    a, b = minhash_signature(text), minhash_signature(text)
+    assert isinstance(a, bytes) and a == b and len(a) == 128 * 8
+    assert signature_similarity(a, b) == 1.0
+    assert len(minhash_signature(text, num_perm=64)) == 64 * 8
+
+
+def test_signature_similarity_rejects_mismatched_signatures():
+    with pytest.raises(ValueError):
+        signature_similarity(minhash_signature("a b c"), minhash_signature("a b c", num_perm=64))
+    with pytest.raises(ValueError):
+        signature_similarity(b"abc", b"abc")
+
+
+def test_greenland_pieces_match_and_others_do_not(seed_articles):
+    by_title = {a.title: a for a in seed_articles}
+    greenland = [t for t in by_title if "Greenland" in t]
+    assert len(greenland) == 2
+    index = NearDuplicateIndex()
+    for title, article in by_title.items():
+        if title != greenland[1]:
+            index.add(title, minhash_signature(article.body))
+    assert index.query(minhash_signature(by_title[greenland[1]].body)) == [greenland[0]]
+    for title, article in by_title.items():
+        if "Greenland" not in title:
+            assert index.query(minhash_signature(article.body)) == [title]
+
+
+def test_index_add_replace_remove():
+    index = NearDuplicateIndex(threshold=0.5)
+    text = " ".join(f"word{i}" for i in range(200))
+    index.add(1, minhash_signature(text))
+    index.add(1, minhash_signature(text))
+    assert len(index) == 1 and 1 in index
+    assert index.query(minhash_signature(text + " extra words at the end")) == [1]
+    index.remove(1)
+    assert index.query(minhash_signature(text)) == []
+
+
+def test_detect_language():
+    assert detect_language("The council voted on Tuesday to expand the bus network.") == "en"
+    assert (
+        detect_language("Le conseil municipal a voté mardi l'extension du réseau de bus.") == "fr"
+    )
+    assert (
+        detect_language("Der Stadtrat hat am Dienstag den Ausbau des Busnetzes beschlossen.")
+        == "de"
+    )
+    assert detect_language("ok") is None
+    assert detect_language("") is None

@@ -1,0 +1,207 @@
+"""Extractive summaries: quality invariants, edge cases, stock sumy methods offline."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from briefings.keyphrases import keyphrases
+from briefings.summarise import SUMMARIZERS, summarise
+from briefings.tokenizer import split_sentences
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = Path(__file__).resolve().parent / "data" / "cnndm_sample.jsonl"
+SEED = ROOT / "seeds" / "000_c26f4d5863d37560.txt"
+
+
+def _articles() -> list[str]:
+    with DATA.open(encoding="utf-8") as fh:
+        return [json.loads(line)["article"] for line in fh]
+
+
+def _seed_text() -> str:
+    lines = SEED.read_text(encoding="utf-8").split("\n")[4:20]
+    return "\n\n".join(lines)
+
+
+def _in_document_order(text: str, summary: list[str]) -> bool:
+    sentences = split_sentences(text)
+    positions = [sentences.index(s) for s in summary]
+    return positions == sorted(positions) and len(set(positions)) == len(positions)
+
+
+@pytest.mark.parametrize("index", range(5))
+def test_real_articles_give_three_sentences_in_order(index: int) -> None:
+    text = _articles()[index]
+    summary = summarise(text)
+    assert len(summary) == 3
+    assert _in_document_order(text, summary)
+    assert summarise(text) == summary  # deterministic
+    assert not summary[0].startswith("(CNN)")
+
+
+def test_seed_text_summary() -> None:
+    text = _seed_text()
+    summary = summarise(text, 2)
+    assert len(summary) == 2
+    assert _in_document_order(text, summary)
+
+
+def test_deterministic_across_processes() -> None:
+    code = (
+        "import json,sys; from briefings.summarise import summarise; "
+        "print(json.dumps(summarise(sys.stdin.read())))"
+    )
+    text = _articles()[1]
+    runs = {
+        subprocess.run(
+            [sys.executable, "-c", code],
+            input=text,
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=ROOT,
+            env={**os.environ, "PYTHONHASHSEED": str(seed)},
+        ).stdout
+        for seed in (1, 2)
+    }
+    assert len(runs) == 1
+    assert json.loads(runs.pop()) == summarise(text)
+
+
+@pytest.mark.parametrize("method", SUMMARIZERS)
+@pytest.mark.parametrize("text", ["", "   ", "\n\n"])
+def test_empty_text(method: str, text: str) -> None:
+    assert summarise(text, method=method) == []
+
+
+@pytest.mark.parametrize("method", SUMMARIZERS)
+def test_short_texts_are_returned_whole(method: str) -> None:
+    assert summarise("Only one sentence here.", method=method) == ["Only one sentence here."]
+    three = "The first thing happened. Then a second one. Finally a third."
+    assert summarise(three, method=method) == split_sentences(three)
+
+
+def test_n_zero_or_negative() -> None:
+    assert summarise(_articles()[0], 0) == []
+    assert summarise(_articles()[0], -2) == []
+
+
+def test_quotes_only_article() -> None:
+    text = " ".join(
+        f'"Quote number {i} says something about the flood and the dam," she said.'
+        for i in range(8)
+    )
+    summary = summarise(text)
+    assert len(summary) == 3
+    assert _in_document_order(text, summary)
+
+
+def test_quotes_are_not_preferred_over_reporting() -> None:
+    text = (
+        "The city council approved a new flood barrier on Tuesday after months of debate. "
+        '"We are thrilled, absolutely thrilled," said one resident. '
+        "The barrier will cost $40 million and protect 3,000 homes along the river. "
+        '"It is about time," said another. '
+        "Construction of the flood barrier starts in May and should end next year. "
+        '"I never thought I would see this day," a third added.'
+    )
+    summary = summarise(text)
+    assert all(not s.startswith('"') for s in summary)
+
+
+def test_very_long_article_is_bounded_and_ordered() -> None:
+    base = split_sentences(_articles()[2])
+    text = " ".join(base[i % len(base)].replace(".", f" in part {i}.", 1) for i in range(650))
+    sentences = split_sentences(text)
+    assert len(sentences) >= 600
+    summary = summarise(text)
+    assert len(summary) == 3
+    positions = [sentences.index(s) for s in summary]
+    assert positions == sorted(positions)
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        (
+            "german",
+            "Die Regierung hat am Montag ein neues Gesetz beschlossen. Es betrifft die "
+            "Rente. Die Opposition kritisiert das Gesetz scharf. Ab Januar gilt es. "
+            "Viele Bürger sind besorgt.",
+        ),
+        (
+            "french",
+            "Le gouvernement a adopté lundi une nouvelle loi. Elle concerne les "
+            "retraites. L'opposition critique la loi. Elle entre en vigueur en janvier.",
+        ),
+        ("klingon", "Qapla' batlh. Heghlu'meH QaQ jajvam. Qapla' DaH. nuqneH jIH."),
+        ("chinese", "今天天气很好。我们去公园散步。公园里有很多人。孩子们在玩耍。"),
+    ],
+)
+@pytest.mark.parametrize("method", ["briefbot", "lexrank", "lead"])
+def test_non_english_never_crashes(language: str, text: str, method: str) -> None:
+    summary = summarise(text, 2, method=method, language=language)
+    assert 1 <= len(summary) <= 2
+    assert all(s in text for s in summary)
+
+
+def test_unknown_method_lists_choices() -> None:
+    with pytest.raises(ValueError, match="lexrank"):
+        summarise("Some text. More text.", method="bogus")
+
+
+@pytest.mark.parametrize("method", SUMMARIZERS)
+def test_every_method_on_a_real_article(method: str) -> None:
+    text = _articles()[3]
+    summary = summarise(text, 3, method=method)
+    assert len(summary) == 3
+    assert _in_document_order(text, summary)
+    assert summarise(text, 3, method=method) == summary
+
+
+def test_stock_sumy_runs_without_nltk_data(tmp_path: Path) -> None:
+    code = (
+        "import json,sys; from briefings.summarise import summarise; "
+        "t=sys.stdin.read(); "
+        "print(json.dumps([summarise(t, 3, method=m) for m in ('lexrank','lsa','edmundson')]))"
+    )
+    env = {**os.environ, "NLTK_DATA": str(tmp_path), "HOME": str(tmp_path)}
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        input=_articles()[0],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert [len(s) for s in json.loads(done.stdout)] == [3, 3, 3]
+    assert list(tmp_path.iterdir()) == []  # nothing was downloaded
+
+
+def test_keyphrases_on_seed() -> None:
+    phrases = keyphrases("The coder 'village' at the heart of China's AI frenzy", _seed_text())
+    assert "Hangzhou" in phrases
+    assert "DeepSeek" in phrases
+    assert len(phrases) == 8
+    assert len({p.lower() for p in phrases}) == 8
+
+
+def test_keyphrases_entities_and_edge_cases() -> None:
+    body = (
+        "Leaders of the BRICS nations met in Rio de Janeiro on Monday. "
+        "The BRICS summit rejected tariffs threatened by Donald Trump. "
+        "Brazil's president said BRICS would not bow. Donald Trump replied on Tuesday."
+    )
+    phrases = keyphrases("BRICS leaders defy Trump tariff threat", body, k=4)
+    assert phrases[0] == "BRICS"
+    assert "Donald Trump" in phrases
+    assert keyphrases("", "") == []
+    assert keyphrases("Title", "Body.", k=0) == []
