@@ -11,7 +11,19 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaul
 from telegram.request import BaseRequest
 
 from bot.context import KEY, AppContext
-from bot.handlers import browse, errors, read, search, start
+from bot.handlers import (
+    admin,
+    brief,
+    browse,
+    errors,
+    gate,
+    membership,
+    read,
+    search,
+    start,
+    subscriptions,
+)
+from bot.jobs import register_jobs
 from bot.settings import Settings
 from briefings.ingest import Ingestor
 from briefings.pipeline import PipelineConfig
@@ -23,7 +35,7 @@ from storage.schema import ensure_schema
 
 log = logging.getLogger(__name__)
 
-ADMIN_COMMANDS: list[tuple[str, str]] = []
+ADMIN_COMMANDS: list[tuple[str, str]] = admin.MENU
 
 
 def build_context(settings: Settings) -> AppContext:
@@ -79,10 +91,13 @@ def build_application(
         builder = builder.rate_limiter(AIORateLimiter(max_retries=3))  # type: ignore[arg-type]
     application = builder.build()
     application.bot_data[KEY] = ctx
-    for module in (start, browse, search, read):
+    application.add_handler(gate.GATE, group=-1)  # addressing, admin gate, chat tracking
+    for module in (start, browse, search, read, subscriptions, admin, brief, membership):
         application.add_handlers(module.HANDLERS)
     application.add_handler(errors.UNKNOWN)  # last in group 0: only unmatched commands
     application.add_error_handler(errors.error_handler)
+    if request is None:  # Telegram, not the terminal chat: scheduled briefings and inbox
+        register_jobs(application, ctx)
     return application
 
 

@@ -34,7 +34,12 @@ def parser() -> argparse.ArgumentParser:
     search = sub.add_parser("search", help="search articles")
     search.add_argument("query", nargs="+")
     sub.add_parser("topics", help="list topics with counts and trending terms")
+    brief = sub.add_parser("brief", help="print a briefing (plain text; nothing is recorded)")
+    brief.add_argument("--topics", default="", help="comma-separated topics (default: all)")
+    brief.add_argument("--since", default="24h", help="window start: 12h, 2d, 1w or a date")
     sub.add_parser("stats", help="show store statistics")
+    deliveries = sub.add_parser("deliveries", help="list a day's briefing deliveries")
+    deliveries.add_argument("--date", help="UTC day as YYYY-MM-DD (default: today)")
     db = sub.add_parser("db", help="database schema management")
     db.add_argument("action", choices=["upgrade", "current"])
     return root
@@ -179,6 +184,34 @@ def cmd_topics(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_brief(settings: Settings, args: argparse.Namespace) -> int:
+    """Print a briefing for the given topics (all topics by default) as plain text."""
+    from datetime import UTC, datetime
+
+    from bot.app import build_context
+    from briefings.compose import Composer, Subscriber
+    from briefings.service import find_topic, parse_since
+
+    now = datetime.now(UTC)
+    since = parse_since(args.since, now)
+    if since is None:
+        print(f"briefbot: --since takes 12h, 2d, 1w or a date, not {args.since!r}", file=sys.stderr)
+        return 2
+    ctx = build_context(settings)
+    slugs = []
+    for name in filter(None, (part.strip() for part in args.topics.split(","))):
+        topic = find_topic(ctx.taxonomy, name)
+        if topic is None:
+            print(f"briefbot: unknown topic {name!r}; see `briefbot topics`", file=sys.stderr)
+            return 2
+        slugs.append(topic.slug)
+    subscriber = Subscriber(0, tuple(sorted(set(slugs))), timezone=settings.default_timezone)
+    with ctx.sessions() as session:
+        composer = Composer(session, ctx.taxonomy, now)
+        print(composer.compose(subscriber, since, exclude_sent=False).plain_text(), end="")
+    return 0
+
+
 def cmd_stats(settings: Settings, args: argparse.Namespace) -> int:
     """Print store statistics as JSON."""
     from bot.app import build_context
@@ -187,6 +220,33 @@ def cmd_stats(settings: Settings, args: argparse.Namespace) -> int:
     ctx = build_context(settings)
     with ctx.sessions() as session:
         print(json.dumps(asdict(store_stats(session)), default=str, indent=2))
+    return 0
+
+
+def cmd_deliveries(settings: Settings, args: argparse.Namespace) -> int:
+    """List one UTC day's deliveries (slot, chat, status, attempts, error) and their counts."""
+    from datetime import UTC, datetime
+
+    from bot.app import build_context
+    from storage import deliveries
+
+    try:
+        day = datetime.strptime(args.date, "%Y-%m-%d").replace(tzinfo=UTC) if args.date else None
+    except ValueError:
+        print(f"briefbot: --date takes YYYY-MM-DD, not {args.date!r}", file=sys.stderr)
+        return 2
+    start, end = deliveries.day_bounds(day or datetime.now(UTC))
+    ctx = build_context(settings)
+    with ctx.sessions() as session:
+        rows = deliveries.deliveries_between(session, start, end)
+        counts = deliveries.delivery_counts(session, start, end)
+    for row in rows:
+        sent = f"{row.sent_at:%H:%M:%S}" if row.sent_at else "-"
+        print(
+            f"{row.slot:%Y-%m-%d %H:%M}Z  chat {row.chat_id:>15}  {row.status:<8} "
+            f"attempts {row.attempts}  sent {sent}  {row.error or ''}".rstrip()
+        )
+    print(", ".join(f"{name} {value}" for name, value in asdict(counts).items()))
     return 0
 
 
@@ -209,6 +269,8 @@ COMMANDS = {
     "reingest": cmd_reingest,
     "search": cmd_search,
     "topics": cmd_topics,
+    "brief": cmd_brief,
     "stats": cmd_stats,
+    "deliveries": cmd_deliveries,
     "db": cmd_db,
 }

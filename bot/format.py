@@ -23,6 +23,7 @@ def esc_attr(text: str) -> str:
 
 def highlight(snippet: str) -> str:
     """Escape a search snippet and turn its match markers into bold tags (balanced)."""
+    snippet = " ".join(snippet.split())  # paragraph breaks inside a snippet read badly
     out: list[str] = []
     open_ = False
     for part in re.split(f"([{MARK_START}{MARK_END}])", snippet):
@@ -84,15 +85,16 @@ def pack_blocks(
     """Pack complete HTML blocks into as few messages of ≤ ``limit`` units as possible.
 
     Blocks are never split (each must itself fit; callers split long text with
-    :func:`split_plain` before marking it up), so no tag is ever cut in two.
+    :func:`split_plain` before marking it up), so no tag is ever cut in two. Sizes are
+    measured as Telegram does, after entity parsing (``&amp;`` counts as one character).
     """
     messages: list[str] = []
     current = ""
     for block in blocks:
-        if utf16_len(block) > limit:
+        if utf16_len(visible_text(block)) > limit:
             raise ValueError("a block longer than a message; split it first")
         candidate = f"{current}{separator}{block}" if current else block
-        if utf16_len(candidate) <= limit:
+        if utf16_len(visible_text(candidate)) <= limit:
             current = candidate
         else:
             messages.append(current)

@@ -4,10 +4,20 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.format import MAX_MESSAGE, esc, highlight, pack_blocks, split_plain
+from bot.format import (
+    MAX_MESSAGE,
+    esc,
+    highlight,
+    pack_blocks,
+    split_plain,
+    utf16_len,
+    visible_text,
+)
 from briefings.service import ArticleView, TopicsOverview
 
 SUMMARY_LIMIT = 900
+TITLE_LIMIT = 300  # in lists; /read shows up to HEADER_TITLE_LIMIT
+HEADER_TITLE_LIMIT = 1000
 
 
 def when(moment: datetime | None) -> str:
@@ -15,38 +25,72 @@ def when(moment: datetime | None) -> str:
     return moment.strftime("%d %b %Y, %H:%M UTC") if moment else ""
 
 
+def shorten(text: str, limit: int) -> str:
+    """Cut plain text to at most ``limit`` characters at a space, marking the cut with "…"."""
+    if len(text) <= limit:
+        return text
+    if limit <= 1:
+        return "…"[:limit]
+    cut = text[: limit - 1]
+    if " " in cut[limit // 2 :]:
+        cut = cut.rsplit(" ", 1)[0]
+    return cut + "…"
+
+
 def outlet_line(view: ArticleView) -> str:
-    """Outlet, date and "also in" line of an entry."""
-    parts = [esc(view.source or "unknown outlet")]
+    """Outlet, date and "also in" line of an entry, each part only when known ("" if none)."""
+    parts = [esc(shorten(view.source, 100))] if view.source else []
     if view.published:
         parts.append(esc(when(view.published)))
-    line = " · ".join(parts)
     if view.also_in:
-        line += f" · also in: {esc(', '.join(view.also_in[:5]))}"
-    return f"<i>{line}</i>"
+        also = ", ".join(shorten(name, 60) for name in view.also_in[:5])
+        parts.append(f"also in: {esc(also)}")
+    return f"<i>{' · '.join(parts)}</i>" if parts else ""
 
 
-def entry(view: ArticleView, *, number: int | None = None, snippet: bool = False) -> str:
+def _lines(*parts: str) -> str:
+    return "\n".join(part for part in parts if part)
+
+
+def entry(
+    view: ArticleView,
+    *,
+    number: int | None = None,
+    snippet: bool = False,
+    summary_limit: int = SUMMARY_LIMIT,
+) -> str:
     """One story entry: title, outlet(s), summary (or search snippet), read command."""
     head = f"{number}. " if number is not None else ""
     if snippet and view.snippet:
-        text = highlight(view.snippet)
+        # cutting the raw snippet may split a marker pair: highlight() rebalances it
+        text = highlight(view.snippet[:summary_limit])
     else:
-        summary = " ".join(view.summary)
-        if len(summary) > SUMMARY_LIMIT:
-            summary = summary[: SUMMARY_LIMIT - 1].rsplit(" ", 1)[0] + "…"
-        text = esc(summary)
-    block = f"<b>{head}{esc(view.title)}</b>\n{outlet_line(view)}\n{text}\n/read_{view.id}"
-    if len(block) > MAX_MESSAGE - 100:
-        block = f"<b>{head}{esc(view.title[:300])}</b>\n{outlet_line(view)}\n/read_{view.id}"
-    return block
+        text = esc(shorten(" ".join(view.summary), summary_limit))
+    title = esc(shorten(view.title, TITLE_LIMIT))
+    return _lines(f"<b>{head}{title}</b>", outlet_line(view), text, f"/read_{view.id}")
+
+
+def page_text(
+    header: str, views: list[ArticleView], *, start: int = 0, snippet: bool = False
+) -> str:
+    """A header and numbered entries in one message, summaries shortened until it fits."""
+    text = header
+    for limit in (SUMMARY_LIMIT, 400, 150, 0):
+        blocks = [header] + [
+            entry(view, number=start + i + 1, snippet=snippet, summary_limit=limit)
+            for i, view in enumerate(views)
+        ]
+        text = "\n\n".join(blocks)
+        if utf16_len(visible_text(text)) <= MAX_MESSAGE:
+            break
+    return text
 
 
 def article_messages(view: ArticleView) -> list[str]:
     """The full article split at paragraph boundaries into messages."""
-    header = f"<b>{esc(view.title)}</b>\n{outlet_line(view)}"
+    header = _lines(f"<b>{esc(shorten(view.title, HEADER_TITLE_LIMIT))}</b>", outlet_line(view))
     if view.byline:
-        header += f"\n<i>By {esc(view.byline)}</i>"
+        header += f"\n<i>By {esc(shorten(view.byline, 200))}</i>"
     blocks = [header]
     for paragraph in view.body.split("\n\n"):
         paragraph = paragraph.strip()

@@ -36,6 +36,10 @@ class Settings:
     default_timezone: str = "UTC"
     default_briefing_time: str = "08:00"
     send_rate_per_second: float = 25.0
+    catchup_grace_minutes: int = 120
+    quiet_hours: str | None = None
+    delivery_lease_seconds: int = 300
+    retention_days: int = 30
     max_upload_bytes: int = 20 * 1024 * 1024
     webhook_url: str | None = None
     webhook_secret: str | None = field(default=None, repr=False)
@@ -82,6 +86,18 @@ class Settings:
             default_timezone=timezone,
             default_briefing_time=briefing_time,
             send_rate_per_second=_float(get("SEND_RATE_PER_SECOND"), 25.0, "SEND_RATE_PER_SECOND"),
+            catchup_grace_minutes=_int(
+                get("CATCHUP_GRACE_MINUTES"),
+                defaults.catchup_grace_minutes,
+                "CATCHUP_GRACE_MINUTES",
+            ),
+            quiet_hours=_quiet_hours(get("QUIET_HOURS")),
+            delivery_lease_seconds=_int(
+                get("DELIVERY_LEASE_SECONDS"),
+                defaults.delivery_lease_seconds,
+                "DELIVERY_LEASE_SECONDS",
+            ),
+            retention_days=_int(get("RETENTION_DAYS"), defaults.retention_days, "RETENTION_DAYS"),
             max_upload_bytes=_int(
                 get("MAX_UPLOAD_BYTES"), defaults.max_upload_bytes, "MAX_UPLOAD_BYTES"
             ),
@@ -108,6 +124,17 @@ def parse_hhmm(value: str) -> tuple[int, int] | None:
     """Parse "HH:MM" (24-hour) into (hour, minute); None when malformed."""
     match = _HHMM.match(value.strip())
     return (int(match.group(1)), int(match.group(2))) if match else None
+
+
+def _quiet_hours(value: str | None) -> str | None:
+    if value is None:
+        return None
+    parts = value.split("-")
+    if len(parts) != 2 or any(parse_hhmm(part) is None for part in parts):
+        raise SettingsError(f"QUIET_HOURS must be HH:MM-HH:MM, got {value!r}")
+    if parse_hhmm(parts[0]) == parse_hhmm(parts[1]):
+        raise SettingsError(f"QUIET_HOURS must not be empty, got {value!r}")
+    return value
 
 
 def _bool(value: str | None, default: bool, name: str) -> bool:

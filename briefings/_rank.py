@@ -17,6 +17,8 @@ import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
+from itertools import repeat
 
 import numpy as np
 from numpy.typing import NDArray
@@ -24,9 +26,18 @@ from numpy.typing import NDArray
 __all__ = ["Params", "rank_sentences", "score_features", "select", "window"]
 
 Matrix = NDArray[np.float64]
+Ids = NDArray[np.int64]
 
-_QUOTED = re.compile(r"[\"“”][^\"“”]{2,}[\"“”]|[\"“][^\"“”]{12,}$")
-_DENSE_MAX = 120  # above this many sentences the term matrix goes sparse
+_SINGLE_QUOTED = re.compile(r"['‘].{10,}?[,.!?]['’](?=\s|$)")
+# "A quotation", or one left open to the end of the sentence (12+ characters).
+# One leading character class lets the regex engine skip straight to quotes.
+_QUOTED = re.compile(r"[\"“”](?:[^\"“”]{2,}[\"“”]|(?<=[\"“])[^\"“”]{12,}$)")
+_DENSE_MAX = 100  # above this many sentences the term matrix goes sparse
+_GEMM_SINGLE_THREAD = 200_000  # OpenBLAS goes multi-threaded above ~262k
+# Exact PageRank (one LU solve) up to this size: ~50 us at 96, 4x cheaper than
+# iterating; OpenBLAS keeps LU single-threaded below 100 x 100.
+_SOLVE_MAX = 96
+_TRUE = np.ones(1, dtype=bool)
 
 
 @dataclass(frozen=True)
@@ -76,90 +87,154 @@ def window(count: int, params: Params = DEFAULT) -> list[int]:
     return list(range(params.prefix)) + sorted(sampled)
 
 
-def _similarity(terms: Sequence[Sequence[str]]) -> tuple[Matrix, Matrix]:
-    """Cosine similarity of TF-IDF sentence vectors, and cosine to the centroid."""
-    vocab: dict[str, int] = {}
-    setdefault = vocab.setdefault
-    cols = [setdefault(t, len(vocab)) for sentence in terms for t in sentence]
-    lengths = np.fromiter(map(len, terms), dtype=np.int64, count=len(terms))
-    m, v = len(terms), max(len(vocab), 1)
-    rows = np.repeat(np.arange(m, dtype=np.int64), lengths)
-    col = np.asarray(cols, dtype=np.int64)
+def _similarity(ids: Ids, rows: Ids, m: int) -> tuple[Matrix, Matrix, Matrix]:
+    """Cosine similarities of TF-IDF sentence vectors, cosines to the centroid,
+    and each sentence's total similarity to the others.
+
+    Args:
+        ids: term id of every content word of the document.
+        rows: sentence index of every content word (parallel to ``ids``).
+        m: number of sentences.
+
+    Only single-threaded code paths are used: OpenBLAS starts spinning worker
+    threads for matrix products above ~250k multiply-adds (and vector products
+    above ~9k), which on a busy host costs far more than it saves at this size,
+    so big products are chunked or go through SciPy's sparse kernels.
+    """
+    # Work on the non-zero cells only: (term, sentence) -> count, from one
+    # sort (np.unique is several times slower at this size).
+    n = ids.shape[0]
+    if n == 0:
+        return np.zeros((m, m)), np.zeros(m), np.zeros(m)
+    key = ids * m + rows
+    key.sort()
+    bounds = np.flatnonzero(np.concatenate((_TRUE, key[1:] != key[:-1], _TRUE)))
+    starts = bounds[:-1]
+    tf = bounds[1:] - starts
+    cell_term, cell_row = np.divmod(key[starts], m)
+    cell_col = np.cumsum(np.concatenate((_TRUE, cell_term[1:] != cell_term[:-1])), dtype=np.int64)
+    cell_col -= 1
+    df = np.bincount(cell_col)
+    weight = np.log((m + 1.0) / (df + 1.0))
+    weight += 1.0
+    weight = weight[cell_col]  # idf of each cell's term
+    weight *= np.log1p(tf)
+    norms_raw = np.sqrt(np.bincount(cell_row, weights=weight * weight, minlength=m))
+    weight /= norms_raw[cell_row]  # every row with a cell has a positive norm
+    # Terms found in one sentence only add nothing off the diagonal: drop them.
+    shared_term = df > 1
+    shared_ids = np.cumsum(shared_term, dtype=np.int64)
+    k = int(shared_ids[-1])
+    shared_ids -= 1
+    keep = shared_term[cell_col]
+    cell_row, cell_col, weight = cell_row[keep], shared_ids[cell_col[keep]], weight[keep]
     if m <= _DENSE_MAX:
-        tf = np.bincount(rows * v + col, minlength=m * v).reshape(m, v).astype(np.float64)
-        np.log1p(tf, out=tf)
-        df = np.count_nonzero(tf, axis=0)
-        x = tf * (np.log((m + 1.0) / (df + 1.0)) + 1.0)
-        norms = np.sqrt(np.einsum("ij,ij->i", x, x))
-        norms[norms == 0.0] = 1.0
-        x /= norms[:, None]
-        shared = x[:, df > 1]  # terms in one sentence only add nothing off-diagonal
-        sim = shared @ shared.T
-        centroid = x.sum(axis=0)
-        cent = x @ centroid
+        shared = np.zeros((m, max(k, 1)))
+        shared[cell_row, cell_col] = weight
+        # Chunk the product along the terms so each piece stays single-threaded.
+        step = max(_GEMM_SINGLE_THREAD // (m * m), 1)
+        sim = shared[:, :step] @ shared[:, :step].T
+        for start in range(step, k, step):
+            part = shared[:, start : start + step]
+            sim += part @ part.T
     else:
         from scipy import sparse
 
-        coo = sparse.coo_matrix((np.ones(col.size), (rows, col)), shape=(m, v))
-        xs = coo.tocsr()  # sums duplicates: term frequencies
-        xs.data = np.log1p(xs.data)
-        df = np.bincount(xs.indices, minlength=v)
-        xs = xs.multiply(np.log((m + 1.0) / (df + 1.0)) + 1.0).tocsr()
-        norms = np.sqrt(np.asarray(xs.multiply(xs).sum(axis=1)).ravel())
-        norms[norms == 0.0] = 1.0
-        xs = sparse.diags(1.0 / norms) @ xs
-        sim = (xs @ xs.T).toarray()
-        centroid = np.asarray(xs.sum(axis=0)).ravel()
-        cent = xs @ centroid
-    np.fill_diagonal(sim, 1.0)
-    cent = np.asarray(cent, dtype=np.float64) / (float(np.linalg.norm(centroid)) or 1.0)
-    return np.asarray(sim, dtype=np.float64), cent
+        xs = sparse.csr_matrix((weight, (cell_row, cell_col)), shape=(m, max(k, 1)))
+        sim = np.asarray((xs @ xs.T).toarray(), dtype=np.float64)
+    # Full self-similarity is 1 for a sentence with terms, 0 without; then the
+    # centroid products follow from row sums, with no matrix-vector product.
+    diagonal = (norms_raw > 0.0).astype(np.float64)
+    np.fill_diagonal(sim, diagonal)
+    dots = sim.sum(axis=1)
+    cent = dots / (math.sqrt(max(float(dots.sum()), 0.0)) or 1.0)
+    return sim, cent, dots - diagonal
 
 
-def _pagerank(sim: Matrix, damping: float) -> Matrix:
-    """Continuous LexRank: stationary distribution of the row-normalised graph."""
+def _pagerank(sim: Matrix, damping: float, sums: Matrix) -> Matrix:
+    """Continuous LexRank: stationary distribution of the row-normalised graph.
+
+    Args:
+        sim: symmetric similarity matrix (its diagonal is ignored).
+        damping: PageRank damping factor.
+        sums: row sums of ``sim`` without the diagonal.
+    """
     m = sim.shape[0]
+    teleport = np.full(m, (1.0 - damping) / m)
+    dangling = sums <= 0.0  # a sentence sharing no term: it jumps anywhere
+    sums = np.where(dangling, 1.0, sums)
+    if m <= _SOLVE_MAX:
+        # Exact: p = teleport + damping * T' p with T = W / row sums, W = sim
+        # without its diagonal. W is symmetric, so T'[i, j] = W[i, j] / sums[j]:
+        # one broadcast, no transpose; the diagonal is then overwritten.
+        system = sim * (-damping / sums)
+        if dangling.any():
+            system[:, dangling] = -damping / m
+        system.flat[:: m + 1] = 1.0 - (damping / m) * dangling
+        return np.asarray(np.linalg.solve(system, teleport))
     weights = sim.copy()
     np.fill_diagonal(weights, 0.0)
-    sums = weights.sum(axis=1)
-    dangling = sums == 0.0
-    sums[dangling] = 1.0
     transition = weights / sums[:, None]
     transition[dangling] = 1.0 / m
-    teleport = np.full(m, (1.0 - damping) / m)
-    if m <= _DENSE_MAX:  # exact: p = teleport + damping * p @ T
-        return np.asarray(np.linalg.solve(np.eye(m) - damping * transition.T, teleport))
+    from scipy import sparse
+
+    step = sparse.csr_matrix(transition.T * damping)  # sparse kernels: single-threaded
     p = np.full(m, 1.0 / m)
     for _ in range(50):
-        nxt = teleport + damping * (p @ transition)
+        nxt = teleport + step @ p
         if float(np.abs(nxt - p).sum()) < 1e-6:
-            return nxt
+            return np.asarray(nxt, dtype=np.float64)
         p = nxt
-    return p
+    return np.asarray(p, dtype=np.float64)
 
 
-def _surface(sentences: Sequence[str]) -> tuple[Matrix, Matrix, Matrix]:
-    """Per-sentence word count, quoted share of characters, fragment flag."""
+def _surface(sentences: Sequence[str], params: Params) -> tuple[Matrix, Matrix, Matrix, int]:
+    """Length penalty, quoted share of characters and fragment flag per sentence.
+
+    Word counts and case checks run in C (``map`` over str methods), the
+    arithmetic in NumPy; only the quote check loops over sentences.
+
+    Returns:
+        ``(length_penalty, quoted, fragment, usable)`` where ``usable`` counts
+        sentences that are neither fragments nor mostly quotation.
+    """
     m = len(sentences)
-    words = np.fromiter((s.count(" ") + 1 for s in sentences), dtype=np.float64, count=m)
+    low, high = params.min_words, params.max_words
+    count = np.fromiter(map(str.count, sentences, repeat(" ", m)), np.float64, count=m) + 1.0
+    lengths = np.maximum(low - count, 0.0) * (params.w_short / low)
+    lengths += np.minimum(np.maximum(count - high, 0.0), 2.0 * high) * (params.w_long / high)
+    # No lower-case letter (heading, byline, code) or under 4 words.
+    no_lower = np.fromiter(map(str.__eq__, map(str.upper, sentences), sentences), bool, count=m)
+    fragment = no_lower | (count < 4.0)
     quoted = np.zeros(m)
-    fragment = np.zeros(m)
+    findall = _QUOTED.findall
     for i, s in enumerate(sentences):
         if '"' in s or "“" in s or "”" in s:
-            quoted[i] = sum(map(len, _QUOTED.findall(s))) / len(s)
-        if s.upper() == s or words[i] < 4:  # no lower-case letter: heading, byline, code
-            fragment[i] = 1.0
-    return words, quoted, fragment
+            quoted[i] = sum(map(len, findall(s))) / len(s)
+        elif s[:1] in "'‘" and (single := _SINGLE_QUOTED.match(s)) is not None:
+            quoted[i] = single.end() / len(s)  # 'We are here,' she said.
+    usable = int(np.count_nonzero(~fragment & (quoted < 0.5)))
+    return lengths, quoted, fragment.astype(np.float64), usable
+
+
+@lru_cache(maxsize=64)
+def _position_prior(m: int, tau: float, w_first: float) -> Matrix:
+    """exp(-i / tau), plus ``w_first`` for the first sentence (read-only, cached)."""
+    prior = np.exp(np.arange(m, dtype=np.float64) / -tau)
+    prior[0] += w_first
+    prior.setflags(write=False)
+    return prior
 
 
 def score_features(
-    sentences: Sequence[str], terms: Sequence[Sequence[str]], n: int, params: Params = DEFAULT
+    sentences: Sequence[str], terms: tuple[Ids, Ids], n: int, params: Params = DEFAULT
 ) -> tuple[Matrix, Matrix]:
     """Salience score of each sentence and the cosine similarity matrix.
 
     Args:
         sentences: the candidate sentences, in document order.
-        terms: stemmed content words of each sentence.
+        terms: ``(ids, rows)``: term id and sentence index of every content
+            word of the document.
         n: number of sentences that will be picked (quotations and fragments
             are only penalised when enough other sentences exist).
         params: ranker parameters.
@@ -168,44 +243,24 @@ def score_features(
         ``(scores, similarity)``.
     """
     m = len(sentences)
-    sim, cent = _similarity(terms)
-    lex = _pagerank(sim, params.damping)
-    lex = lex / max(float(lex.max()), 1e-12)
-    pos = np.exp(np.arange(m, dtype=np.float64) / -params.tau)
-    pos[0] += params.w_first
-    words, quoted, fragment = _surface(sentences)
-    short = np.clip((params.min_words - words) / params.min_words, 0.0, 1.0)
-    long = np.clip((words - params.max_words) / params.max_words, 0.0, 2.0)
-    fragments = int(fragment.sum())
-    usable = m - int(np.count_nonzero((quoted >= 0.5) | (fragment > 0)))
-    scores = (
-        params.w_pos * pos
-        + params.w_lex * lex
-        + params.w_cent * cent
-        - params.w_short * short
-        - params.w_long * long
-    )
+    sim, cent, sums = _similarity(terms[0], terms[1], m)
+    lex = _pagerank(sim, params.damping, sums)
+    length_penalty, quoted, fragment, usable = _surface(sentences, params)
+    scores = params.w_pos * _position_prior(m, params.tau, params.w_first)
+    scores += (params.w_lex / max(float(lex.max()), 1e-12)) * lex
+    scores += params.w_cent * cent
+    scores -= length_penalty
     if usable >= n:  # a quotes-only article still gets its best quotes
         scores -= params.w_quote * quoted
-    if m - fragments >= n:
+    if m - int(fragment.sum()) >= n:
         scores -= params.w_fragment * fragment
     return scores, sim
 
 
-def select(scores: Matrix, sim: Matrix, n: int, mmr: float, duplicate: float = 1.01) -> list[int]:
-    """Greedy maximal-marginal-relevance pick of ``n`` indices (document order).
-
-    Args:
-        scores: salience of each sentence.
-        sim: pairwise similarity of sentences.
-        n: how many to pick.
-        mmr: weight of the redundancy penalty (max similarity to picked ones).
-        duplicate: similarity at or above which a sentence is skipped while
-            other candidates remain.
-
-    Returns:
-        The picked indices, sorted.
-    """
+def _select_exhaustive(
+    scores: Matrix, sim: Matrix, n: int, mmr: float, duplicate: float
+) -> list[int]:
+    """MMR over every sentence (NumPy); the reference for :func:`select`."""
     m = scores.shape[0]
     chosen: list[int] = []
     redundancy = np.zeros(m)
@@ -222,10 +277,57 @@ def select(scores: Matrix, sim: Matrix, n: int, mmr: float, duplicate: float = 1
     return sorted(chosen)
 
 
+def select(scores: Matrix, sim: Matrix, n: int, mmr: float, duplicate: float = 1.01) -> list[int]:
+    """Greedy maximal-marginal-relevance pick of ``n`` indices (document order).
+
+    At each step the pick maximises ``score - mmr * max similarity to the
+    picked ones`` among sentences less similar than ``duplicate`` to every
+    picked one (all sentences when none is). Only sentences scoring within
+    ``mmr`` of the ``n``-th best can win, so the loop runs in plain Python over
+    those few; if duplicates exhaust them it falls back to all sentences.
+
+    Args:
+        scores: salience of each sentence.
+        sim: pairwise similarity of sentences.
+        n: how many to pick.
+        mmr: weight of the redundancy penalty (max similarity to picked ones).
+        duplicate: similarity at or above which a sentence is skipped while
+            other candidates remain.
+
+    Returns:
+        The picked indices, sorted.
+    """
+    m = scores.shape[0]
+    if n >= m:
+        return list(range(m))
+    floor = float(np.partition(scores, m - n)[m - n]) - mmr
+    at = np.flatnonzero(scores >= floor)
+    if at.shape[0] > 4 * n + 8:
+        return _select_exhaustive(scores, sim, n, mmr, duplicate)
+    pool = at.tolist()
+    value = scores[at].tolist()
+    rows = sim[at][:, at].tolist()
+    redundancy = [0.0] * len(pool)
+    chosen: list[int] = []
+    for _ in range(n):
+        best, best_value = -1, -math.inf
+        for k, i in enumerate(pool):  # index order: ties go to earlier sentences
+            if i >= 0 and redundancy[k] < duplicate:
+                v = value[k] - mmr * redundancy[k]
+                if v > best_value:
+                    best, best_value = k, v
+        if best < 0:  # only near-duplicates left in the pool
+            return _select_exhaustive(scores, sim, n, mmr, duplicate)
+        chosen.append(pool[best])
+        pool[best] = -1
+        redundancy = [max(r, s) for r, s in zip(redundancy, rows[best], strict=True)]
+    return sorted(chosen)
+
+
 def rank_sentences(
     sentences: Sequence[str],
     n: int,
-    terms_of: Callable[[Sequence[str]], Sequence[Sequence[str]]],
+    terms_of: Callable[[Sequence[str]], tuple[Ids, Ids]],
     params: Params | None = None,
 ) -> list[int]:
     """Indices of the ``n`` sentences to keep, in document order.
@@ -233,7 +335,8 @@ def rank_sentences(
     Args:
         sentences: all sentences of the document.
         n: how many to keep.
-        terms_of: maps a list of sentences to their stemmed content words.
+        terms_of: maps a list of sentences to ``(ids, rows)`` of their
+            content words (see :meth:`briefings._terms.TermExtractor.ids`).
         params: ranker parameters (defaults tuned on news).
 
     Returns:

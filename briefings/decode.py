@@ -65,10 +65,34 @@ def _garbage_ratio(text: str) -> float:
     return len(_CONTROL.findall(sample)) / max(1, len(sample))
 
 
+_NON_ASCII_LETTER = re.compile(r"[^\W\d_a-zA-Z]")
+_ASCII_LETTER = re.compile(r"[a-zA-Z]")
+
+
+def _legacy_decode(data: bytes) -> str:
+    """Decode non-UTF-8 bytes: cp1252 (latin-1 for its undefined bytes) for Western text,
+    else the charset detected by charset-normalizer (cp1251, Shift-JIS, GBK, ...)."""
+    try:
+        text = data.decode("cp1252")
+    except UnicodeDecodeError:
+        text = data.decode("latin-1")
+    sample = _sample(text)
+    foreign = len(_NON_ASCII_LETTER.findall(sample))
+    if foreign <= 0.3 * (foreign + len(_ASCII_LETTER.findall(sample))):
+        return text  # mostly ASCII letters with some accents: Western European text
+    import charset_normalizer  # only for the rare legacy non-Western file
+
+    best = charset_normalizer.from_bytes(data[: 3 * _SAMPLE]).best()
+    if best is None or best.encoding in {"cp1252", "latin_1", "ascii", "utf_8"}:
+        return text
+    return data.decode(best.encoding, errors="replace")
+
+
 def decode(data: bytes) -> str:
     """Decode document bytes to text.
 
-    Tries a BOM, then strict UTF-8, then cp1252 (latin-1 for its five undefined bytes);
+    Tries a BOM, then strict UTF-8, then cp1252 (latin-1 for its five undefined bytes),
+    or the encoding charset-normalizer detects when cp1252 gives mostly non-Latin letters;
     the caller repairs mojibake with ftfy (:func:`briefings.textnorm.fix_text`).
 
     Args:
@@ -93,10 +117,7 @@ def decode(data: bytes) -> str:
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError:
-            try:
-                text = data.decode("cp1252")
-            except UnicodeDecodeError:
-                text = data.decode("latin-1")
+            text = _legacy_decode(data)
     if _garbage_ratio(text) > 0.02:
         raise BadInput("binary or undecodable file (too many control characters)")
     return text

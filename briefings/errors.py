@@ -11,3 +11,7 @@ class BadInput(BriefingsError):
 
 class TaxonomyError(BriefingsError):
     """The topic taxonomy file is missing or invalid; the message says where and why."""
+
+
+class InvalidSetting(BriefingsError):
+    """A user-supplied setting (time, time zone, follow query) is malformed; says why."""

@@ -73,7 +73,8 @@ def read_html(text: str) -> list[ParsedArticle]:
         include_comments=False,
         include_tables=True,
         include_images=False,
-        favor_recall=True,
+        favor_precision=True,
+        fast=True,
     )
     if doc is None or isinstance(doc, dict) or not (doc.text or "").strip():
         raise BadInput("HTML page has no article text")

@@ -9,13 +9,14 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from briefings.dedupe import NearDuplicateIndex
 from briefings.errors import BadInput
 from briefings.pipeline import PipelineConfig, derive_document
-from briefings.trending import trending_terms
+from briefings.stories import EventIndex, event_key, load_event_index
+from briefings.trending import idf_rarity, trending_terms
 from storage import documents as docs
 from storage.models import Article, SourceDocument
 
@@ -23,6 +24,7 @@ log = logging.getLogger(__name__)
 
 MAX_FILE_BYTES = 64 * 1024 * 1024
 TRENDING_WINDOW = timedelta(days=2)
+TRENDING_MAX_ARTICLES = 5000
 
 
 @dataclass
@@ -125,6 +127,7 @@ class Ingestor:
         self.session_factory = session_factory
         self.config = config
         self._near: NearDuplicateIndex | None = None
+        self._events: EventIndex | None = None
 
     def ingest_paths(
         self,
@@ -263,11 +266,20 @@ class Ingestor:
     ) -> int:
         if existing is not None and existing.story_id is not None:
             return existing.story_id
+        if self._events is None:
+            self._events = load_event_index(session)
+        key = event_key(new.title, new.keyphrases, new.published or datetime.now(UTC))
+        story_id: int | None = None
         if new.minhash:
             matches = near.query(new.minhash)  # keys are (article id, story id), best first
             if matches:
-                return int(matches[0][1])  # type: ignore[index]
-        return docs.new_story(session).id
+                story_id = int(matches[0][1])  # type: ignore[index]
+        if story_id is None:
+            story_id = self._events.match(key)  # the same event reported elsewhere
+        if story_id is None:
+            story_id = docs.new_story(session).id
+        self._events.add(key, story_id)
+        return story_id
 
     def _near_index(self, session: Session) -> NearDuplicateIndex:
         if self._near is None:
@@ -298,18 +310,24 @@ class Ingestor:
             if document.status != "ingested":
                 docs.mark_document(session, document, status="error", error=reason)
         self._near = None  # the failed transaction may have left the cache ahead of the store
+        self._events = None
         return FileResult(name, "error", error=reason)
 
     def refresh_trending(self, now: datetime | None = None) -> None:
-        """Recompute trending terms over the stories of the last two days."""
+        """Recompute trending terms over the articles of the last two days.
+
+        Every article counts (not one per story): a term that several outlets or
+        follow-ups carry is exactly what is trending. Bounded to the newest articles.
+        """
         since = (now or datetime.now(UTC)) - TRENDING_WINDOW
         with self.session_factory() as session, session.begin():
             rows = session.execute(
-                select(Article.story_id, Article.title, Article.body)
+                select(Article.title, func.substr(Article.body, 1, 3000))
                 .where(Article.sort_time >= since)
-                .order_by(Article.story_id, Article.id)
+                .order_by(Article.sort_time.desc(), Article.id.desc())
+                .limit(TRENDING_MAX_ARTICLES)
             ).all()
-            leads: dict[int | None, tuple[str, str]] = {}
-            for story_id, title, body in rows:
-                leads.setdefault(story_id, (title, body[:3000]))
-            docs.replace_trending(session, trending_terms(leads.values()))
+            model = self.config.taxonomy.model
+            rarity = idf_rarity(model.idf) if model is not None else None
+            terms = trending_terms(((t, b) for t, b in rows), rarity=rarity)
+            docs.replace_trending(session, terms)

@@ -29,11 +29,22 @@ _GENERIC_TEXT = """
 _GENERIC = frozenset(_GENERIC_TEXT.split())
 
 
+_CONNECTORS = frozenset(
+    {"of", "de", "del", "la", "von", "van", "der", "mr", "mrs", "ms", "dr", "sir"}
+)
+_FUNCTION_WORDS_TEXT = """
+    a an the and or but if of in on at to for with by from as is are was were be been it its
+    he she they we i you his her their our my your this that these those there here when
+    while after before because so not no yes also than then
+"""
+_FUNCTION_WORDS = frozenset(_FUNCTION_WORDS_TEXT.split())
+
+
 @lru_cache(maxsize=1)
 def _stop_words() -> frozenset[str]:
     from sumy.utils import get_stop_words
 
-    return frozenset(get_stop_words("english")) | _GENERIC
+    return frozenset(get_stop_words("english"))
 
 
 def _is_capitalised(word: str) -> bool:
@@ -49,15 +60,19 @@ def _candidates(text: str, stop: frozenset[str]) -> list[tuple[str, bool, int]]:
     sentence_start = True
 
     def flush_proper(pos: int) -> None:
-        while proper and proper[0].lower() in stop:
+        while proper and proper[0].lower() in _CONNECTORS:
             proper.pop(0)
-        while proper and proper[-1].lower() in stop:
+        while proper and proper[-1].lower() in _CONNECTORS:
             proper.pop()
-        if proper and len(proper) <= 4:
+        # Drop names made only of generic words ("Monday", "Mr").
+        if 0 < len(proper) <= 4 and any(w.lower() not in _GENERIC for w in proper):
             out.append((" ".join(proper), True, pos))
         proper.clear()
 
     def flush_plain(pos: int) -> None:
+        # A lone verb form or adverb ("received", "making", "quickly") is not a topic.
+        if len(plain) == 1 and plain[0].endswith(("ed", "ing", "ly")):
+            plain.clear()
         if 1 <= len(plain) <= 3:
             out.append((" ".join(plain), False, pos))
         plain.clear()
@@ -73,17 +88,24 @@ def _candidates(text: str, stop: frozenset[str]) -> list[tuple[str, bool, int]]:
             token = token[:-2]
         lower = token.lower().rstrip(".")
         capitalised = _is_capitalised(token) and not token.isdigit()
-        # A capitalised stop word at a sentence start ("The", "But") is not a name.
-        if capitalised and lower not in stop:
+        if capitalised and (
+            lower not in stop and lower not in _GENERIC
+            if sentence_start
+            else lower not in _FUNCTION_WORDS
+        ):
+            # Mid-sentence "New", "Little", "First" may start a name ("New York");
+            # a sentence-initial "The", "But", "Last" does not.
             proper.append(token.rstrip(".") if token.count(".") == 1 else token)
             flush_plain(pos)
             if possessive:  # "China's AI": the name ends at the possessive
                 flush_proper(pos)
-        elif capitalised and proper and lower in {"of", "de", "del", "la", "von", "van", "and"}:
-            proper.append(token)
+        elif proper and lower in _CONNECTORS and not capitalised:
+            proper.append(token)  # "Bank of England"
+        elif capitalised and lower in _CONNECTORS:
+            proper.append(token)  # "Mr" before a name: trimmed when the name is flushed
         else:
             flush_proper(pos)
-            if lower in stop or token[:1].isdigit() or len(lower) < 3:
+            if lower in stop or lower in _GENERIC or token[:1].isdigit() or len(lower) < 3:
                 flush_plain(pos)
             else:
                 plain.append(lower)

@@ -18,7 +18,11 @@ def _identifier() -> Any:
     # deterministic (no random seed involved, unlike langdetect).
     from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
-    return LanguageIdentifier.from_pickled_model(MODEL_FILE, norm_probs=True)
+    # 0.4 ships an .npz model (from_model_file); 0.3 a pickle (from_pickled_model)
+    load = getattr(LanguageIdentifier, "from_model_file", None)
+    if load is None:
+        load = LanguageIdentifier.from_pickled_model
+    return load(MODEL_FILE, norm_probs=True)
 
 
 def detect_language(text: str) -> str | None:

@@ -40,7 +40,11 @@ def _sniff(head: str) -> str | None:
 
 
 def parse_document(
-    name: str, data: bytes, *, file_time: datetime | None = None
+    name: str,
+    data: bytes,
+    *,
+    file_time: datetime | None = None,
+    boilerplate_lines: frozenset[str] = frozenset(),
 ) -> list[ParsedArticle]:
     """Read one input document and return the articles it contains.
 
@@ -53,6 +57,8 @@ def parse_document(
         data: the raw bytes of the file.
         file_time: when the file was saved (mtime); resolves relative times such as
             "an hour ago" in text dumps; never used as a publication date by itself.
+        boilerplate_lines: keys of lines known to repeat across many dumps (see
+            :mod:`briefings.corpus`); dropped from text dumps.
 
     Returns:
         At least one article.
@@ -103,7 +109,7 @@ def parse_document(
         return read_feed(data)
     if len(data) > MAX_PAGE_BYTES:
         raise BadInput(f"file too large for a text dump ({len(data) / 2**20:.0f} MB)")
-    articles = split_dump(text, file_time=file_time)
+    articles = split_dump(text, file_time=file_time, boilerplate_lines=boilerplate_lines)
     if not articles:
         raise BadInput("no article-like text found (no run of sentences)")
     return articles

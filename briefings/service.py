@@ -51,9 +51,7 @@ def _views(
     views = []
     for article in articles:
         others = [
-            name
-            for name in outlets.get(article.story_id or -1, [])
-            if name != (article.source or "unknown outlet")
+            name for name in outlets.get(article.story_id or -1, []) if name != article.source
         ]
         views.append(
             ArticleView(
@@ -198,13 +196,13 @@ def topics_overview(
     now = now or datetime.now(UTC)
     today = queries.topic_counts(session, since=now - timedelta(days=1))
     week = queries.topic_counts(session, since=now - timedelta(days=7))
-    total = queries.topic_counts(session)
+    present = queries.topics_with_leads(session)  # all-time counts would cost O(archive)
     rows = [
         TopicCount(topic.slug, topic.label, today.get(topic.slug, 0), week.get(topic.slug, 0))
         for topic in taxonomy.topics
-        if total.get(topic.slug)
+        if topic.slug in present
     ]
-    rows.sort(key=lambda row: (-row.today, -row.week, -total.get(row.slug, 0), row.label))
+    rows.sort(key=lambda row: (-row.today, -row.week, row.label))
     trending = [(t.term, t.stories) for t in queries.trending_terms(session)]
     return TopicsOverview(rows, trending)
 

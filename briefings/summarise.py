@@ -4,24 +4,31 @@
 order. The default method, "briefbot", ranks sentences on a TF-IDF cosine graph
 (LexRank-style centrality plus similarity to the document centroid), combined
 with position and length priors, and picks them greedily with a redundancy
-penalty (MMR). It is written with NumPy on top of sumy's interfaces
-(``AbstractSummarizer``, stop words, stemmers) so it is one to two orders of
-magnitude faster than sumy's own pure-Python LexRank.
+penalty (MMR). It is NumPy code on sumy's interfaces (``AbstractSummarizer``
+via :class:`BriefbotSummarizer`, sumy's stop words, Snowball stemmers) and runs
+~20-26x faster than sumy's pure-Python LexRank on the same sentences, while
+beating Lead-3 on CNN/DailyMail (``benchmarks/summaries.py``).
 
 Everything is offline: sentences come from :mod:`briefings.tokenizer` (nupunkt),
-stemmers and stop-word lists ship with sumy/NLTK code (no NLTK data).
+stemmers and stop-word lists ship with PyStemmer/sumy/NLTK code (no NLTK data).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from functools import lru_cache
+from typing import Any
+
+from sumy.nlp.stemmers import null_stemmer
+from sumy.summarizers._summarizer import AbstractSummarizer
+from sumy.utils import ItemsCount
 
 from briefings._rank import Params, rank_sentences
-from briefings.tokenizer import WORD_RE, OfflineTokenizer, split_sentences
+from briefings._terms import TermExtractor
+from briefings.tokenizer import OfflineTokenizer, split_sentences
 
-__all__ = ["SUMMARIZERS", "summarise"]
+__all__ = ["SUMMARIZERS", "BriefbotSummarizer", "summarise"]
 
 SUMMARIZERS: tuple[str, ...] = (
     "briefbot",
@@ -41,42 +48,55 @@ SUMMARIZERS: tuple[str, ...] = (
 # build a term graph, so they get a Lead summary.
 _NO_SPACE_LANGUAGES = frozenset({"chinese", "japanese", "korean", "thai"})
 _CJK_SENTENCE = re.compile(r"[^。！？!?]*[。！？!?]+[」』”’\"]?|[^。！？!?]+$")
-_STEM_CACHE_SIZE = 65_536
+_STEM_CACHE_SIZE = 65_536  # entries of the (chunk or word -> code) memo table
+# ISO 639-1 codes (as language detectors return them) -> sumy language names.
+_ISO_639_1 = {
+    "ar": "arabic", "cs": "czech", "da": "danish", "de": "german", "el": "greek",
+    "en": "english", "es": "spanish", "fi": "finnish", "fr": "french", "he": "hebrew",
+    "hu": "hungarian", "it": "italian", "ja": "japanese", "ko": "korean", "nl": "dutch",
+    "no": "norwegian", "pl": "polish", "pt": "portuguese", "ro": "romanian", "ru": "russian",
+    "sk": "slovak", "sv": "swedish", "th": "thai", "uk": "ukrainian", "zh": "chinese",
+}  # fmt: skip
 _MAX_STOCK_SENTENCES = 500
 
 
-@lru_cache(maxsize=32)
-def _language_tools(language: str) -> tuple[Callable[[str], str], frozenset[str]] | None:
-    """(token -> term function, stop words) for a language, or None when unsupported.
+@lru_cache(maxsize=8)  # each holds a bounded memo table (~15 MB at most)
+def _language_tools(language: str) -> tuple[TermExtractor, frozenset[str]] | None:
+    """(term extractor, stop words) for a language, or None when unsupported.
 
-    The term function maps a raw word token to its lower-cased stem with sumy's
-    stemmer (NLTK Snowball code, no data files), or to "" for stop words and
-    one-letter tokens; it is memoised in a bounded ``lru_cache`` so each
-    distinct token is stemmed once per process. The stop words are the lists
-    shipped inside sumy.
+    Stems come from the Snowball C library (PyStemmer) when it has the
+    language, else from sumy's stemmer (NLTK's pure-Python Snowball, or sumy's
+    own for Czech, Greek, …); both need no data files. The C stemmer is ~8x
+    faster and agrees with NLTK's on >99.7% of English news words. Stop words
+    are the lists shipped inside sumy.
     """
     from sumy.nlp.stemmers import Stemmer
     from sumy.utils import get_stop_words
 
     if language in _NO_SPACE_LANGUAGES:
         return None
-    try:
-        stemmer = Stemmer(language)
-    except LookupError:
-        return None
+    stemmer: Callable[[str], str] | None = None
+    if language not in Stemmer.SPECIAL_STEMMERS:
+        try:
+            import Stemmer as snowball_c  # PyStemmer
+
+            if language in snowball_c.algorithms():
+                # No PyStemmer cache: TermExtractor memoises, and the cache's
+                # bookkeeping costs more than stemming on unseen words. (Its
+                # batch ``stemWords`` is slower than mapping ``stemWord``.)
+                stemmer = snowball_c.Stemmer(language, 0).stemWord
+        except ImportError:  # optional speed-up only
+            pass
+    if stemmer is None:
+        try:
+            stemmer = Stemmer(language)
+        except LookupError:
+            return None
     try:
         stop_words = frozenset(get_stop_words(language))
     except LookupError:
         stop_words = frozenset()
-
-    @lru_cache(maxsize=_STEM_CACHE_SIZE)
-    def term_of(token: str) -> str:
-        word = token.lower()
-        if len(word) < 2 or word in stop_words:
-            return ""
-        return str(stemmer(word))
-
-    return term_of, stop_words
+    return TermExtractor(stemmer, stop_words, _STEM_CACHE_SIZE), stop_words
 
 
 @lru_cache(maxsize=32)
@@ -94,18 +114,11 @@ def _sentences(text: str, language: str) -> list[str]:
     return split_sentences(text)
 
 
-def _terms(sentences: Sequence[str], term_of: Callable[[str], str]) -> list[list[str]]:
-    """Stemmed content words of each sentence (stop words and 1-letter words dropped)."""
-    findall = WORD_RE.findall
-    return [[t for t in map(term_of, findall(s)) if t] for s in sentences]
-
-
 def _briefbot(sentences: list[str], n: int, language: str, params: Params | None) -> list[int]:
     tools = _language_tools(language)
     if tools is None:
         return list(range(min(n, len(sentences))))
-    term_of = tools[0]
-    return rank_sentences(sentences, n, lambda s: _terms(s, term_of), params)
+    return rank_sentences(sentences, n, tools[0].ids, params)
 
 
 def _stock(sentences: list[str], n: int, method: str, language: str) -> list[int]:
@@ -124,7 +137,7 @@ def _stock(sentences: list[str], n: int, method: str, language: str) -> list[int
     tools = _language_tools(language)
     if tools is None:
         return list(range(min(n, len(sentences))))
-    term_of, stop_words = tools
+    extractor, stop_words = tools
     classes = {
         "lexrank": LexRankSummarizer,
         "textrank": TextRankSummarizer,
@@ -142,10 +155,14 @@ def _stock(sentences: list[str], n: int, method: str, language: str) -> list[int
     document = ObjectDocumentModel([Paragraph(sumy_sentences)])
     if method == "edmundson":
         summarizer = EdmundsonSummarizer(
-            _sumy_stemmer(language), cue_weight=0.0, key_weight=1.0, title_weight=0.0, location_weight=1.0
+            _sumy_stemmer(language),
+            cue_weight=0.0,
+            key_weight=1.0,
+            title_weight=0.0,
+            location_weight=1.0,
         )
         counts: dict[str, int] = {}
-        for terms in _terms(sentences, term_of):
+        for terms in extractor.terms(sentences):
             for term in terms:
                 counts[term] = counts.get(term, 0) + 1
         summarizer.bonus_words = sorted(counts, key=lambda t: (-counts[t], t))[:10] or ["news"]
@@ -173,7 +190,6 @@ def summarise(
     *,
     method: str = "briefbot",
     language: str = "english",
-    _params: Params | None = None,
 ) -> list[str]:
     """Pick the ``n`` most informative sentences of ``text``, in document order.
 
@@ -185,10 +201,9 @@ def summarise(
             best on news), "lead" (first ``n`` sentences) or a sumy algorithm
             ("lexrank", "textrank", "luhn", "lsa", "sumbasic", "kl",
             "edmundson", "reduction", "random").
-        language: sumy language name ("english", "german", …). Languages
-            without a sumy stemmer, or written without spaces, fall back to a
-            Lead summary instead of failing.
-        _params: private hook for tuning the "briefbot" ranker.
+        language: sumy language name ("english", "german", …) or ISO 639-1
+            code ("en"). Languages without a stemmer, or written without
+            spaces, fall back to a Lead summary instead of failing.
 
     Returns:
         Up to ``n`` sentences (all of them when the text has ``n`` or fewer),
@@ -200,7 +215,8 @@ def summarise(
     if method not in SUMMARIZERS:
         raise ValueError(f"unknown summarizer {method!r}; choose one of {', '.join(SUMMARIZERS)}")
     language = (language or "english").strip().lower()
-    if n <= 0 or not text or not text.strip():
+    language = _ISO_639_1.get(language, language)
+    if n <= 0 or not text or text.isspace():
         return []
     sentences = _sentences(text, language)
     if len(sentences) <= n:
@@ -208,7 +224,45 @@ def summarise(
     if method == "lead":
         chosen = list(range(n))
     elif method == "briefbot":
-        chosen = _briefbot(sentences, n, language, _params)
+        chosen = _briefbot(sentences, n, language, None)
     else:
         chosen = _stock(sentences, n, method, language)
     return [sentences[i] for i in chosen]
+
+
+class BriefbotSummarizer(AbstractSummarizer):
+    """The "briefbot" ranker behind sumy's summarizer interface.
+
+    Use it like any sumy summarizer, on a document from sumy's parsers::
+
+        document = PlaintextParser(text, OfflineTokenizer("english")).document
+        BriefbotSummarizer("english")(document, 3)
+
+    Args:
+        language: sumy language name; unsupported languages give a Lead summary.
+        params: ranker hyper-parameters (defaults tuned on news).
+    """
+
+    def __init__(self, language: str = "english", params: Params | None = None) -> None:
+        language = _ISO_639_1.get(language.lower(), language.lower())
+        tools = _language_tools(language)
+        super().__init__(_sumy_stemmer(language) if tools is not None else null_stemmer)
+        self._language = language
+        self._params = params
+
+    def __call__(self, document: Any, sentences_count: int | str) -> tuple[Any, ...]:
+        """Pick sentences of a sumy document.
+
+        Args:
+            document: a sumy ``ObjectDocumentModel``.
+            sentences_count: how many sentences (an int, or sumy's "20%").
+
+        Returns:
+            The chosen sumy ``Sentence`` objects, in document order.
+        """
+        sentences = [s for s in document.sentences if not s.is_heading] or list(document.sentences)
+        count = sentences_count
+        if not isinstance(count, int):
+            count = len(ItemsCount(count)(sentences))
+        chosen = _briefbot([str(s) for s in sentences], count, self._language, self._params)
+        return tuple(sentences[i] for i in chosen)

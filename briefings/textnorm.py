@@ -6,9 +6,11 @@ Everything here is pure and cheap: the ingest worker calls it on every line of e
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import ftfy
+
+from briefings import patterns
 
 # UTF-8 bytes decoded as cp1252/latin-1 leave a lead byte (Â..ô) followed by a
 # continuation byte rendered as a cp1252 punctuation sign or a latin-1 symbol.
@@ -16,12 +18,18 @@ import ftfy
 _MOJIBAKE = re.compile(
     "[\u00c2-\u00f4][\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192"
     "\u02c6\u02dc\u2013\u2014\u2018-\u201e\u2020-\u2022\u2026\u2030\u2039\u203a\u20ac\u2122]"
-    "|&(?:[a-z]{2,8}|#\\d{2,5}|#x[0-9a-f]{2,4});|\ufffd",
-    re.IGNORECASE,
+    "|\ufffd"
 )
+_ENTITY = re.compile(r"&(?:[a-zA-Z]{2,8}|#\d{2,5}|#x[0-9a-fA-F]{2,4});")
 _FTFY_CONFIG = ftfy.TextFixerConfig(uncurl_quotes=False, fix_latin_ligatures=True)
 _INVISIBLE = re.compile("[\u200b-\u200f\u2060\ufeff\u00ad]")
-_SPACES = re.compile("[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
+_BLANK = "[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]"
+_SPACES = re.compile(_BLANK + "+")
+# Only what needs changing: a run of 2+ blanks, or any blank that is not a plain space.
+_BAD_SPACES = re.compile(
+    "[\t\u00a0\u2000-\u200a\u202f\u205f\u3000]" + _BLANK + "*| " + _BLANK + "+"
+)
+_ODD_SPACE = re.compile("[\u00a0\u2000-\u200a\u202f\u205f\u3000]")
 _NEWLINES = re.compile(r"\r\n?|[\u2028\u2029\x0b\x0c\x85]")
 
 WORD_RE = re.compile(r"\w+")
@@ -44,6 +52,7 @@ _QUOTES = str.maketrans(
     }
 )
 _KEY_STRIP = re.compile(r"[^\w]+")
+_WORD = re.compile(r"\w+")
 
 # Function words: a high share of them is the cheapest "this is running prose" signal.
 _STOPWORD_TEXT = """
@@ -64,6 +73,10 @@ nach bei aus hat wird noch um nur oder so wenn kann sind war este esta pero más
 fue ha han muy sin sobre también entre ya cuando hasta donde ne si ci della delle dei
 nel sono alla anche gli più come ma questo avec sont ont mais ou où cette ces nous vous
 leur elle il ils été être fait plus par
+yang dan di ke dari ini itu untuk dengan tidak ada akan pada juga dalam karena atau oleh
+sebagai kita kami mereka saya anda bisa sudah telah
+и в не на что с по как это к но из у за о от он она они мы вы я его её их был была было
+были же бы для до при так все уже или если только
 """
 STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 
@@ -77,11 +90,19 @@ def fix_text(text: str) -> str:
     Returns:
         The text with ``\\n`` line ends and single ASCII spaces inside lines; curly quotes are kept.
     """
-    if (not text.isascii() and _MOJIBAKE.search(text)) or ("&" in text and _MOJIBAKE.search(text)):
+    ascii_only = text.isascii()
+    if (not ascii_only and _MOJIBAKE.search(text)) or ("&" in text and _ENTITY.search(text)):
         text = ftfy.fix_text(text, _FTFY_CONFIG)
-    text = _NEWLINES.sub("\n", text)
-    text = _INVISIBLE.sub("", text)
-    return _SPACES.sub(" ", text)
+        ascii_only = text.isascii()
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if not ascii_only:
+        if any(sep in text for sep in "\u2028\u2029\x0b\x0c\x85"):
+            text = _NEWLINES.sub("\n", text)
+        text = _INVISIBLE.sub("", text)
+    if "  " in text or "\t" in text or (not ascii_only and _ODD_SPACE.search(text)):
+        text = _BAD_SPACES.sub(" ", text)
+    return text
 
 
 def norm_line(line: str) -> str:
@@ -94,8 +115,7 @@ def line_key(line: str) -> str:
     return _KEY_STRIP.sub(" ", line.casefold().translate(_QUOTES)).strip()
 
 
-@dataclass(frozen=True, slots=True)
-class LineInfo:
+class LineInfo(NamedTuple):
     """Cheap shape features of one non-empty line.
 
     Attributes:
@@ -106,6 +126,12 @@ class LineInfo:
         caps: share of words that start with a capital letter.
         terminal: ends like a sentence (``. ! ? …`` possibly followed by a closing quote).
         label: a short "Label:" line such as "Image:" or "Read more:".
+        prose: reads like running text (see :func:`briefings.patterns.prose`).
+        ui: button/menu/credit/call-to-action line.
+        cta: call to action ("Download our app ...") or cookie banner.
+        timestamp: a short date/time line.
+        credit: a photo credit or caption label.
+        urlish: contains a URL, domain or e-mail address.
     """
 
     text: str
@@ -115,8 +141,15 @@ class LineInfo:
     caps: float
     terminal: bool
     label: bool
+    prose: bool
+    ui: bool
+    cta: bool
+    timestamp: bool
+    urlish: bool
+    credit: bool
 
 
+_CAP_START = re.compile(r"\b[^\W\d_a-zß-ÿ]")
 _CLOSERS = "\"'”’»)]*_ "
 _ENDERS = frozenset(".!?…。！？")
 _CJK = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
@@ -124,23 +157,51 @@ _CJK = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\
 
 def line_info(text: str) -> LineInfo:
     """Compute :class:`LineInfo` for one already-normalised line."""
-    words = _LETTER_WORD.findall(text)
-    n = len(words)
-    cjk = len(_CJK.findall(text)) if not text.isascii() else 0
+    ascii_only = text.isascii()
+    low = text.casefold() if ascii_only else text.casefold().translate(_QUOTES)
+    low_words = _WORD.findall(low)
+    key = " ".join(low_words)
+    tokens = frozenset(low_words)
+    n = len(low_words) - sum(map(str.isdigit, low_words))
+    cjk = 0 if ascii_only else len(_CJK.findall(text))
     if cjk > n:
         # No spaces between words: count ~2 characters as a word, and assume the
         # function-word share of running text (there is no cheap way to measure it).
         n = max(n, cjk // 2)
-        stop, caps, key = 0.3, 0.0, line_key(text)
+        stop, caps = 0.3, 0.0
     elif n:
-        low = text.casefold().translate(_QUOTES)
-        stop = sum(map(STOPWORDS.__contains__, _LETTER_WORD.findall(low))) / n
-        caps = sum(map(str.isupper, [w[0] for w in words])) / n
-        key = _KEY_STRIP.sub(" ", low).strip()
+        stop = sum(map(STOPWORDS.__contains__, low_words)) / n
+        caps = min(1.0, len(_CAP_START.findall(text)) / n)
     else:
         stop = caps = 0.0
-        key = line_key(text)
     tail = text.rstrip(_CLOSERS)
     terminal = bool(tail) and tail[-1] in _ENDERS
+    if terminal and n < 25 and tail.endswith(("...", "…")):
+        terminal = False  # a truncated teaser, not a sentence
     label = n <= 5 and text.endswith(":")
-    return LineInfo(text, key, n, stop, caps, terminal, label)
+    urlish = patterns.urlish(text)
+    cta = patterns.call_to_action(text, n, tokens)
+    credit = patterns.credit(text, n, tokens)
+    first = low_words[0] if low_words else ""
+    # Buttons and menu entries do not end like sentences ("Home prices rose 5%." is text).
+    ui_word = (
+        n <= 8
+        and not terminal
+        and (first in patterns.UI_FIRST or first.isdigit() or "©" in text)
+        and bool(patterns.UI.match(text))
+    ) or (n <= 25 and ":" in text and bool(patterns.LINK.match(text)))
+    return LineInfo(
+        text,
+        key,
+        n,
+        stop,
+        caps,
+        terminal,
+        label,
+        patterns.prose(n, stop, caps, terminal),
+        cta or ui_word or credit or (urlish and n <= 12),  # ui
+        cta,
+        patterns.timestamp(text, n, terminal, tokens),
+        urlish,
+        credit,
+    )

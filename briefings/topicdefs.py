@@ -11,15 +11,18 @@ import re
 import tomllib
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from briefings.errors import TaxonomyError
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-_TOKEN_RE = re.compile(r"\w+(?:['’]\w+)*")
+# A word, with inner apostrophes ("don't") but without a possessive "'s" (group 1).
+_TOKEN_RE = re.compile(r"(\w+(?:['’](?![sS]\b)\w+)*)(?:['’][sS]\b)?")
 _HEADER_RE = re.compile(r"^\s*\[\[\s*topic\s*\]\]", re.MULTILINE)
 _MAX_MODEL_TOKENS = 600  # long bodies: the lead says what the story is about
 
@@ -33,14 +36,17 @@ def tokenize(text: str) -> list[str]:
     Returns:
         The tokens in order, with their original case ("China's" -> "China").
     """
-    out = []
-    for tok in _TOKEN_RE.findall(text):
-        if tok[-2:] in ("'s", "’s", "'S", "’S"):
-            tok = tok[:-2]
-        elif tok[-1] in "'’":
-            tok = tok[:-1]
-        out.append(tok)
-    return out
+    return _TOKEN_RE.findall(text)
+
+
+def lower_tokens(tokens: list[str]) -> list[str]:
+    """Return ``tokens`` lower-cased (fast path: one ``str.lower`` on the joined text).
+
+    Args:
+        tokens: tokens from :func:`tokenize`.
+    """
+    low = " ".join(tokens).lower().split(" ")
+    return low if len(low) == len(tokens) else [t.lower() for t in tokens]
 
 
 def plural(word: str) -> str:
@@ -67,6 +73,8 @@ class Topic:
         description: optional one-line description.
         parent: slug of a broader topic, or None.
         exclude: phrases that veto the topic for a story.
+        kind: "subject" (what a story is about) or "place" (where it happens); a
+            story's strongest subject does not overshadow its places, and vice versa.
     """
 
     slug: str
@@ -76,6 +84,7 @@ class Topic:
     description: str | None = None
     parent: str | None = None
     exclude: tuple[str, ...] = ()
+    kind: str = "subject"
 
     @property
     def display(self) -> str:
@@ -83,39 +92,100 @@ class Topic:
         return f"{self.emoji} {self.label}" if self.emoji else self.label
 
 
+def token_counts(title: list[str], body: list[str]) -> Counter[str]:
+    """Count the lower-cased word tokens the topic model looks at.
+
+    Args:
+        title: the headline's lower-cased tokens; they count twice.
+        body: the story's lower-cased tokens; only the first ones are used (the lead
+            says what a story is about; long stories wander).
+
+    Returns:
+        Token counts, numbers left out.
+    """
+    counts = Counter(body[:_MAX_MODEL_TOKENS])
+    counts.update(title)
+    counts.update(title)
+    for tok in [t for t in counts if t.isdigit()]:
+        del counts[tok]
+    return counts
+
+
+def article_counts(title: str, body: str) -> Counter[str]:
+    """Return :func:`token_counts` of an article given as text.
+
+    Args:
+        title: the headline.
+        body: the story text.
+    """
+    return token_counts(lower_tokens(tokenize(title)), lower_tokens(tokenize(body)))
+
+
 @dataclass(frozen=True)
 class TopicModel:
-    """Per-topic linear model over normalised tokens (see ``model_features``)."""
+    """One-vs-rest linear model over TF-IDF features of the known tokens.
+
+    Attributes:
+        slugs: the topics it scores, one output each.
+        bias: one intercept per output.
+        idf: inverse document frequency of each known token.
+        weights: one weight per output for each known token.
+        blend: the model's share of the final score of the topics it knows.
+    """
 
     slugs: tuple[str, ...]
     bias: tuple[float, ...]
+    idf: Mapping[str, float]
     weights: Mapping[str, tuple[float, ...]]
-    blend: float  # the model's share of the final score for the topics it knows
+    blend: float
+    _rows: dict[str, int] = field(init=False, repr=False, compare=False)
+    _matrix: np.ndarray = field(init=False, repr=False, compare=False)
 
+    def __post_init__(self) -> None:
+        rows = {t: i for i, t in enumerate(self.weights)}
+        matrix = np.array([self.weights[t] for t in rows], dtype=np.float64)
+        object.__setattr__(self, "_rows", rows)
+        object.__setattr__(self, "_matrix", matrix.reshape(len(rows), len(self.slugs)))
 
-def model_features(title: str, body: str) -> dict[str, float]:
-    """Return the L2-normalised log-count features the topic model uses.
+    def features(self, counts: Mapping[str, int]) -> dict[str, float]:
+        """Return the unit-length sublinear TF-IDF vector of the known tokens.
 
-    Args:
-        title: the headline; its tokens count twice.
-        body: the story text; only its first tokens are used.
+        Args:
+            counts: token counts from :func:`token_counts`.
+        """
+        idf = self.idf
+        feats = {t: (1.0 + math.log(c)) * idf[t] for t, c in counts.items() if t in idf}
+        norm = math.sqrt(sum(v * v for v in feats.values())) or 1.0
+        return {t: v / norm for t, v in feats.items()}
 
-    Returns:
-        Mapping of lower-cased token to feature value (the vector has unit length).
-    """
-    counts: Counter[str] = Counter()
-    for tok in tokenize(title):
-        counts[tok.lower()] += 2
-    for tok in tokenize(body)[:_MAX_MODEL_TOKENS]:
-        counts[tok.lower()] += 1
-    feats = {t: 1.0 + math.log(c) for t, c in counts.items() if not t.isdigit()}
-    norm = math.sqrt(sum(v * v for v in feats.values())) or 1.0
-    return {t: v / norm for t, v in feats.items()}
+    def probabilities(self, counts: Mapping[str, int]) -> list[float]:
+        """Return the probability of each of ``slugs`` for an article.
+
+        Args:
+            counts: the article's :func:`token_counts`.
+        """
+        feats = self.features(counts)
+        z = np.array(self.bias)
+        if feats:
+            idx = [self._rows[t] for t in feats]
+            z = z + np.fromiter(feats.values(), np.float64, len(feats)) @ self._matrix[idx]
+        return [float(p) for p in 1.0 / (1.0 + np.exp(-np.clip(z, -30.0, 30.0)))]
 
 
 # ---------------------------------------------------------------- reading files
 
-_TOPIC_KEYS = {"slug", "label", "keywords", "emoji", "description", "parent", "exclude", "disabled"}
+_TOPIC_KEYS = {
+    "slug",
+    "label",
+    "keywords",
+    "emoji",
+    "description",
+    "parent",
+    "exclude",
+    "kind",
+    "disabled",
+}
+KINDS = ("subject", "place")
 _TOP_KEYS = {"threshold", "model", "topic"}
 
 
@@ -189,9 +259,12 @@ def _topic(raw: Any, where: str) -> tuple[Topic | None, str]:
     if "keywords" not in raw:
         raise TaxonomyError(f"{where}: missing 'keywords'")
     keywords = _keywords(raw["keywords"], where)
-    for key in ("emoji", "description", "parent"):
+    for key in ("emoji", "description", "parent", "kind"):
         if key in raw and not isinstance(raw[key], str):
             raise TaxonomyError(f"{where}: {key!r} must be a string")
+    kind = raw.get("kind", "subject")
+    if kind not in KINDS:
+        raise TaxonomyError(f"{where}: 'kind' must be one of {', '.join(KINDS)}, got {kind!r}")
     exclude = raw.get("exclude", [])
     if not isinstance(exclude, list) or not all(isinstance(x, str) for x in exclude):
         raise TaxonomyError(f"{where}: 'exclude' must be a list of phrases")
@@ -203,12 +276,22 @@ def _topic(raw: Any, where: str) -> tuple[Topic | None, str]:
         description=raw.get("description") or None,
         parent=raw.get("parent") or None,
         exclude=tuple(exclude),
+        kind=kind,
     )
     return topic, slug
 
 
 def read_topics(text: str, name: str) -> tuple[dict[str, Topic | None], dict[str, Any]]:
-    """Parse one taxonomy file into {slug: topic or None (disabled)} and its settings."""
+    """Parse one taxonomy file into {slug: topic or None (disabled)} and its settings.
+
+    Args:
+        text: the TOML text.
+        name: the file name used in error messages.
+
+    Raises:
+        TaxonomyError: syntax error (with its line), or an invalid topic (with the
+            line of its ``[[topic]]`` header and what is wrong).
+    """
     data = _parse(text, name)
     raw_topics = data.get("topic", [])
     if not isinstance(raw_topics, list):
@@ -242,12 +325,25 @@ def load_model() -> TopicModel | None:
         data = json.loads(res.read_text(encoding="utf-8"))
     except FileNotFoundError:
         return None
-    slugs = tuple(data["slugs"])
-    weights = {t: tuple(float(x) for x in ws) for t, ws in data["weights"].items()}
-    return TopicModel(slugs, tuple(data["bias"]), weights, float(data.get("blend", 0.5)))
+    rows = data["tokens"]  # token -> [idf, weight per slug...]
+    return TopicModel(
+        slugs=tuple(data["slugs"]),
+        bias=tuple(float(b) for b in data["bias"]),
+        idf={t: float(r[0]) for t, r in rows.items()},
+        weights={t: tuple(float(w) for w in r[1:]) for t, r in rows.items()},
+        blend=float(data.get("blend", 0.5)),
+    )
 
 
 def read_text(path: Path | None) -> tuple[str, str]:
+    """Return (text, name for messages) of a taxonomy file; None: the packaged default.
+
+    Args:
+        path: the TOML file, or None.
+
+    Raises:
+        TaxonomyError: the file cannot be read or is not UTF-8.
+    """
     if path is None:
         res = _default_file()
         return res.read_text(encoding="utf-8"), "topics.toml (default)"

@@ -18,28 +18,43 @@ from briefings.errors import TaxonomyError
 from briefings.topicdefs import (
     Topic,
     TopicModel,
+    article_counts,
     load_model,
-    model_features,
+    lower_tokens,
     plural,
     read_text,
     read_topics,
+    token_counts,
     tokenize,
 )
 
-__all__ = ["Taxonomy", "Topic", "TopicModel", "load_taxonomy", "model_features", "tokenize"]
+__all__ = [
+    "Taxonomy",
+    "Topic",
+    "TopicModel",
+    "article_counts",
+    "load_taxonomy",
+    "token_counts",
+    "tokenize",
+]
 
 DEFAULT_THRESHOLD = 0.3
 TITLE_WEIGHT = 2.0  # a headline mention counts like two body mentions
 SCALE = 6.0  # keyword evidence at which the keyword score reaches 1 - 1/e
 PARENT_SHARE = 0.9  # a parent topic gets at least this share of its child's score
+DAMP_WORDS = 300.0  # evidence in longer bodies is scaled by sqrt(DAMP_WORDS / words)
+DOMINANCE = 0.5  # keyword score *= (evidence / best topic's evidence) ** DOMINANCE
 
 
-@dataclass(frozen=True)
+_Tokens = tuple[list[str], list[str]]  # (tokens as written, lower-cased)
+
+
+@dataclass(frozen=True, eq=False)
 class _Entry:
     """A keyword phrase, as tokens, with the topics it points to."""
 
     tokens: tuple[str, ...]
-    targets: tuple[tuple[int, float], ...]  # (topic index, weight); weight < 0: veto
+    targets: tuple[tuple[int, float, int], ...]  # (topic index, weight, keyword id); w < 0: veto
 
 
 @dataclass(frozen=True, eq=False)
@@ -61,7 +76,10 @@ class Taxonomy:
     def __post_init__(self) -> None:
         by_slug = {t.slug: t for t in self.topics}
         index = {t.slug: i for i, t in enumerate(self.topics)}
-        phrases: dict[tuple[bool, tuple[str, ...]], dict[int, float]] = {}
+        # form -> {topic index: (weight, keyword id)}; a keyword and its plural share an
+        # id, so "tariff" and "tariffs" in one story count as one keyword seen twice.
+        phrases: dict[tuple[bool, tuple[str, ...]], dict[int, tuple[float, int]]] = {}
+        kw_id = 0
         for i, topic in enumerate(self.topics):
             pairs = [(k, w) for k, w in topic.keywords] + [(x, -1.0) for x in topic.exclude]
             for phrase, weight in pairs:
@@ -69,15 +87,16 @@ class Taxonomy:
                 toks = tokenize(phrase) if exact else tokenize(phrase.lower())
                 if not toks:
                     continue
+                kw_id += 1
                 for form in {tuple(toks), (*toks[:-1], plural(toks[-1]))}:
                     slot = phrases.setdefault((exact, form), {})
                     old = slot.get(i)
-                    if old is None or weight < 0 or (old >= 0 and weight > old):
-                        slot[i] = weight
+                    if old is None or weight < 0 or (old[0] >= 0 and weight > old[0]):
+                        slot[i] = (weight, kw_id)
         lower: dict[str, list[_Entry]] = {}
         exact_d: dict[str, list[_Entry]] = {}
         for (exact, form), targets in phrases.items():
-            entry = _Entry(form, tuple(sorted(targets.items())))
+            entry = _Entry(form, tuple(sorted((i, w, k) for i, (w, k) in targets.items())))
             (exact_d if exact else lower).setdefault(form[0], []).append(entry)
         for table in (lower, exact_d):
             for entries in table.values():
@@ -108,74 +127,60 @@ class Taxonomy:
     def __len__(self) -> int:
         return len(self.topics)
 
-    def _keyword_evidence(self, title: str, body: str) -> list[float]:
+    def _keyword_evidence(self, title: _Tokens, body: _Tokens, body_len: int) -> list[float]:
         """Return per-topic keyword evidence (>= 0); a vetoed topic gets -1."""
         ev = [0.0] * len(self.topics)
         vetoed: set[int] = set()
-        for (ti, w), _c in self._match_weights(title).items():
-            if w < 0:
-                vetoed.add(ti)
-            else:
-                ev[ti] += w * TITLE_WEIGHT
-        for (ti, w), c in self._match_weights(body).items():
-            if w < 0:
-                vetoed.add(ti)
-            else:
-                ev[ti] += w * (1.0 + math.log(c))
+        for (raw, low), in_title in ((title, True), (body, False)):
+            seen: dict[tuple[int, int], tuple[float, int]] = {}
+            for entry, count in self._match(raw, low).items():
+                for ti, w, kid in entry.targets:
+                    old = seen.get((ti, kid), (w, 0))
+                    seen[(ti, kid)] = (max(w, old[0]), old[1] + count)
+            for (ti, _kid), (w, count) in seen.items():
+                if w < 0:
+                    vetoed.add(ti)
+                else:  # repeats add little: a story names its subject many times
+                    ev[ti] += w * (TITLE_WEIGHT if in_title else 1.0 + math.log(count))
         # Long stories mention everything once; scale evidence down past ~300 words.
-        words = max(1, len(body) // 6)
-        damp = 1.0 / math.sqrt(max(1.0, words / 300.0))
+        words = max(1, body_len // 6)
+        damp = 1.0 / math.sqrt(max(1.0, words / DAMP_WORDS))
         out = [e * damp for e in ev]
         for ti in vetoed:
             out[ti] = -1.0
         return out
 
-    def _match_weights(self, text: str) -> dict[tuple[int, float], int]:
-        """Count matches per (topic index, weight of the matched phrase)."""
-        raw = tokenize(text)
-        low = [t.lower() for t in raw]
-        found: dict[tuple[int, float], int] = {}
-        per_phrase: dict[int, _Entry] = {}
-        counts: Counter[int] = Counter()
-        n, i = len(raw), 0
-        while i < n:
+    def _match(self, raw: list[str], low: list[str]) -> Counter[_Entry]:
+        """Count the keyword phrases in a token list (longest match first, no overlaps)."""
+        counts: Counter[_Entry] = Counter()
+        exact, lower = self._exact, self._lower
+        # Only positions where some phrase starts need a closer look.
+        starts = sorted(
+            {i for i, t in enumerate(raw) if t in exact}
+            | {i for i, t in enumerate(low) if t in lower}
+        )
+        done = 0  # tokens before this index belong to an earlier match
+        for i in starts:
+            if i < done:
+                continue
             step = 1
-            for table, seq in ((self._exact, raw), (self._lower, low)):
-                cands = table.get(seq[i])
-                if not cands:
-                    continue
-                for entry in cands:
+            for table, seq in ((exact, raw), (lower, low)):
+                for entry in table.get(seq[i], ()):
                     k = len(entry.tokens)
                     if k == 1 or tuple(seq[i : i + k]) == entry.tokens:
-                        per_phrase[id(entry)] = entry
-                        counts[id(entry)] += 1
+                        counts[entry] += 1
                         step = max(step, k)
                         break
-            i += step
-        for eid, c in counts.items():
-            for ti, w in per_phrase[eid].targets:
-                key = (ti, w)
-                found[key] = found.get(key, 0) + c
-        return found
+            done = i + step
+        return counts
 
-    def _model_scores(self, title: str, body: str) -> dict[int, float]:
+    def _model_scores(self, title: list[str], body: list[str]) -> dict[int, float]:
         """Return {topic index: probability} for the topics the model knows."""
         model = self.model
         if model is None:
             return {}
-        z = list(model.bias)
-        for tok, x in model_features(title, body).items():
-            ws = model.weights.get(tok)
-            if ws is not None:
-                for j, w in enumerate(ws):
-                    z[j] += w * x
-        out = {}
-        for j, slug in enumerate(model.slugs):
-            topic = self._by_slug.get(slug)
-            if topic is not None:
-                zj = max(-30.0, min(30.0, z[j]))
-                out[self._index[slug]] = 1.0 / (1.0 + math.exp(-zj))
-        return out
+        probs = model.probabilities(token_counts(title, body))
+        return {self._index[s]: p for s, p in zip(model.slugs, probs, strict=True) if s in self}
 
     def scores(self, title: str, body: str) -> list[float]:
         """Return the score (0..1) of every topic, in taxonomy order, unthresholded.
@@ -184,16 +189,23 @@ class Taxonomy:
             title: the headline.
             body: the story text.
         """
-        ev = self._keyword_evidence(title, body)
-        model = self._model_scores(title, body)
+        t_raw, b_raw = tokenize(title), tokenize(body)
+        t_low, b_low = lower_tokens(t_raw), lower_tokens(b_raw)
+        ev = self._keyword_evidence((t_raw, t_low), (b_raw, b_low), len(body))
+        model = self._model_scores(t_low, b_low)
         blend = self.model.blend if self.model else 0.0
-        top = max([e for e in ev if e > 0], default=0.0)
+        top: dict[str, float] = {}
+        for t, e in zip(self.topics, ev, strict=True):
+            top[t.kind] = max(top.get(t.kind, 0.0), e)
         scores = []
         for i, e in enumerate(ev):
             if e < 0:
                 scores.append(-1.0)
                 continue
-            kw = (1.0 - math.exp(-e / SCALE)) * math.sqrt(e / top) if top else 0.0
+            # Saturate, and let the strongest subject (place) overshadow the subjects
+            # (places) merely mentioned.
+            best = top[self.topics[i].kind]
+            kw = (1.0 - math.exp(-e / SCALE)) * (e / best) ** DOMINANCE if best > 0 else 0.0
             if i in model:
                 kw = (1.0 - blend) * kw + blend * model[i]
             scores.append(kw)
@@ -248,10 +260,12 @@ def load_taxonomy(
     """
     text, name = read_text(path)
     topics, settings = read_topics(text, name)
+    origin = dict.fromkeys(topics, name)
     if extra is not None:
         etext, ename = read_text(extra)
         more, esettings = read_topics(etext, ename)
         topics.update(more)
+        origin.update(dict.fromkeys(more, ename))
         settings.update(esettings)
     kept = {s: t for s, t in topics.items() if t is not None}
     if not kept:
@@ -259,11 +273,12 @@ def load_taxonomy(
     for topic in kept.values():
         seen = {topic.slug}
         parent = topic.parent
+        where = f"{origin[topic.slug]}: topic {topic.slug!r}"
         while parent is not None:
             if parent not in kept:
-                raise TaxonomyError(f"{name}: topic {topic.slug!r} has unknown parent {parent!r}")
+                raise TaxonomyError(f"{where} has unknown parent {parent!r}")
             if parent in seen:
-                raise TaxonomyError(f"{name}: topic {topic.slug!r} has a cycle of parents")
+                raise TaxonomyError(f"{where} has a cycle of parents")
             seen.add(parent)
             parent = kept[parent].parent
     model = load_model() if use_model and settings.get("model", True) else None

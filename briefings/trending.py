@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 
 __all__ = ["DEFAULT_STOP", "trending_terms"]
 
@@ -19,6 +19,7 @@ _WORD_RE = re.compile(r"[^\W_]\w*(?:[-'’][^\W_]\w*)*")
 _BREAK_CHARS = set(".!?:;\"“”‘’'()[]|•–—\n")  # before a word: it starts a sentence
 _CONNECTORS = frozenset({"of", "de", "del", "da", "van", "von", "der", "al", "bin", "du", "la"})
 _MAX_PHRASE = 4
+_CONTRACTION_RE = re.compile(r"['’](?:m|re|ve|ll|d|t)$", re.IGNORECASE)
 
 _MONTHS = "january february march april may june july august september october november december"
 _DAYS = "monday tuesday wednesday thursday friday saturday sunday today yesterday tomorrow"
@@ -35,8 +36,8 @@ _COMMON = (
     "she they we you his her their our your my me him them who whom whose which what "
     "when where why how all any both each few more most other some such no nor not only "
     "own same too very can will just should now also however meanwhile still yet while "
-    "although though because since until unless according one two three four five six "
-    "seven eight nine ten first second third last next new former photo image video "
+    "although though because since until unless according "
+    "first second third last next former photo image video "
     "read more related comments share advertisement subscribe getty images reuters ap afp "
     "news update live breaking opinion analysis editor exclusive watch click here"
 )
@@ -49,12 +50,15 @@ _DEMONYMS = (
     "canadian mexican brazilian argentine australian taiwanese vietnamese western "
     "eastern northern southern asian arab muslim christian jewish"
 )
-DEFAULT_STOP: frozenset[str] = frozenset(
-    f"{_MONTHS} {_DAYS} {_TITLES} {_COMMON} {_DEMONYMS}".split()
+# Capitalised, these end a name ("US President Donald Trump" -> "US", "Donald Trump").
+_BREAKERS: frozenset[str] = frozenset(f"{_TITLES} {_COMMON}".split())
+DEFAULT_STOP: frozenset[str] = _BREAKERS | frozenset(
+    f"{_MONTHS} {_DAYS} {_DEMONYMS} christmas easter".split()
 )
 
 
 def _strip_possessive(word: str) -> str:
+    """Return ``word`` without a possessive ending ("Greenland's" -> "Greenland")."""
     if word[-2:] in ("'s", "’s", "'S", "’S"):
         return word[:-2]
     return word[:-1] if word[-1] in "'’" else word
@@ -92,11 +96,18 @@ def _runs(text: str, title: bool) -> Iterable[list[_Token]]:
         if run and (initial or gap.strip(" \t")):
             yield run
             run = []
-        word = _name_part(_strip_possessive(m.group()))
+        raw = m.group()
+        stripped = _strip_possessive(raw)
+        word = _name_part(stripped)
         if not word:
             continue
+        if _CONTRACTION_RE.search(word):  # "I'm", "We'll", "Don't": never names
+            word = word.lower()
         cap = word[0].isupper() or _special(word)
         run.append((word, cap, title or initial))
+        if stripped != raw:  # "China's Xi Jinping": a possessive ends the name
+            yield run
+            run = []
     if run:
         yield run
 
@@ -108,8 +119,10 @@ class _Stats:
         self.cap_mid: Counter[str] = Counter()  # capitalised, mid-sentence, in a body
         self.lower: Counter[str] = Counter()  # written in lower case
         self.alone: Counter[str] = Counter()  # a name on its own, mid-sentence
+        self.inside: Counter[str] = Counter()  # a word of a longer name, mid-sentence
 
     def add(self, runs: list[list[_Token]]) -> None:
+        """Count how the words of one story are written."""
         for run in runs:
             for word, cap, initial in run:
                 if not cap:
@@ -119,6 +132,7 @@ class _Stats:
 
 
 def _is_name(word: str, stats: _Stats, stop: frozenset[str]) -> bool:
+    """True when ``word`` on its own is a name: capitalised where it need not be."""
     key = word.lower()
     if key in stop or key.isdigit() or len(key) < 2:
         return False
@@ -144,15 +158,24 @@ def _sequences(runs: list[list[_Token]], stats: _Stats, stop: frozenset[str]) ->
         seq: _Seq = []
         for word, cap, initial in run:
             key = word.lower()
-            # Mid-sentence capitals are names by position; a word that starts a
-            # sentence or sits in a headline needs the corpus to confirm it. Stop
-            # words ("President", "The") end a name: "US President Donald Trump".
-            name = cap and key not in stop and (not initial or _is_name(word, stats, stop))
+            # Mid-sentence capitals are names by position ("European Union" too, though
+            # "European" alone is a stop word); a word that starts a sentence or sits in
+            # a headline needs the corpus to confirm it. Titles and function words
+            # ("President", "The") end a name: "US President Donald Trump".
+            name = cap and key not in _BREAKERS and (not initial or _is_name(word, stats, stop))
             if name or (seq and key in _CONNECTORS):
                 seq.append((word, initial))
-            else:
-                flush(seq)
-                seq = []
+                continue
+            if (
+                cap
+                and not initial
+                and key in _BREAKERS
+                and len(seq) == 1
+                and not _special(seq[0][0])
+            ):
+                seq = []  # "Foreign" of "Foreign Secretary" is no name on its own
+            flush(seq)
+            seq = []
         flush(seq)
     return out
 
@@ -177,9 +200,11 @@ def _story_terms(
             continue
         if len(words) <= _MAX_PHRASE:
             add(words)
-        for word in words:  # "Trump" inside "Donald Trump" still counts as "Trump"
+        for word in words:
             key = word.lower()
-            standalone = stats.alone[key] > 0 or _special(word)
+            # "Trump" in "Donald Trump" counts as "Trump" (the stories say "Trump" on
+            # its own as often); "Michael" in "Michael Howard" does not.
+            standalone = 2 * stats.alone[key] >= max(1, stats.inside[key]) or _special(word)
             if standalone and key not in _CONNECTORS and _is_name(word, stats, stop):
                 add([word])
     return terms
@@ -191,6 +216,7 @@ def trending_terms(
     min_stories: int = 2,
     limit: int = 10,
     stop: frozenset[str] = DEFAULT_STOP,
+    rarity: Callable[[str], float] | None = None,
 ) -> list[tuple[str, int]]:
     """Return the names and keyphrases that several stories share.
 
@@ -199,6 +225,9 @@ def trending_terms(
             near-duplicates should be merged first or they inflate the counts).
         min_stories: minimum number of stories mentioning a term.
         limit: maximum number of terms returned.
+        rarity: optional weight of a term by how unusual it is in news at large (see
+            :func:`idf_rarity`); ranking is then by stories × rarity, so "Greenland" in
+            3 stories outranks "US" in 5. Counts reported are still story counts.
         stop: lower-case words never reported on their own (days, months, titles,
             function words…); defaults to ``DEFAULT_STOP``.
 
@@ -219,6 +248,8 @@ def trending_terms(
         for seq in story:
             if len(seq) == 1 and not seq[0][1]:
                 stats.alone[seq[0][0].lower()] += 1
+            elif len(seq) > 1:
+                stats.inside.update(w.lower() for w, initial in seq if not initial)
     surface: dict[str, Counter[str]] = defaultdict(Counter)
     counts: Counter[str] = Counter()
     for story in seqs:
@@ -235,9 +266,26 @@ def trending_terms(
                 del kept[part]
 
     def display(key: str) -> str:
-        forms = surface[key]
-        return min(forms, key=lambda f: (-forms[f], f))
+        forms = surface[key]  # most used spelling; on a tie not the SHOUTED one
+        return min(forms, key=lambda f: (-forms[f], f.isupper(), f))
 
-    out = [(display(k), c) for k, c in kept.items()]
-    out.sort(key=lambda tc: (-tc[1], tc[0].casefold(), tc[0]))
+    weight = rarity or (lambda _term: 1.0)
+    ranked = sorted(kept.items(), key=lambda kc: (-kc[1] * weight(kc[0]), -kc[1], kc[0]))
+    out = [(display(k), c) for k, c in ranked]
     return out[: max(0, limit)]
+
+
+def idf_rarity(idf: Mapping[str, float], *, unseen: float | None = None) -> Callable[[str], float]:
+    """Weight terms by background inverse document frequency (mean over their words).
+
+    Args:
+        idf: lower-case word → IDF over a background corpus (e.g. the topic model's).
+        unseen: weight of words the background never saw; default its highest IDF.
+    """
+    top = unseen if unseen is not None else max(idf.values(), default=1.0)
+
+    def rarity(term: str) -> float:
+        words = [w for w in term.lower().split() if w not in _CONNECTORS]
+        return sum(idf.get(w, top) for w in words) / max(1, len(words))
+
+    return rarity

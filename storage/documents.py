@@ -182,9 +182,10 @@ def sync_topics(session: Session, topics: Sequence[tuple[str, str]]) -> None:
 
 
 def replace_trending(session: Session, terms: Sequence[tuple[str, int]]) -> None:
-    """Replace the stored trending terms with ``terms`` (term, story count)."""
+    """Replace the stored trending terms with ``terms`` (term, story count), best first."""
     session.execute(delete(TrendingTerm))
     now = utcnow()
     session.add_all(
-        TrendingTerm(term=term, stories=count, computed_at=now) for term, count in terms
+        TrendingTerm(term=term, stories=count, rank=rank, computed_at=now)
+        for rank, (term, count) in enumerate(terms)
     )

@@ -95,6 +95,8 @@ class Article(Base):
     __table_args__ = (
         Index("ix_articles_sort_time", "sort_time"),
         Index("ix_articles_source", "source"),
+        Index("ix_articles_time_story", "sort_time", "id", "story_id"),  # issue 8: /latest
+        Index("ix_articles_story_lead", "story_id", "id"),  # issue 8: story lead probe
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -167,6 +169,7 @@ class TrendingTerm(Base):
 
     term: Mapped[str] = mapped_column(String(200), primary_key=True)
     stories: Mapped[int] = mapped_column(Integer)
+    rank: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # 0 = first
     computed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     def __repr__(self) -> str:
@@ -198,7 +201,10 @@ class Subscription(Base):
     """A chat's subscription: a taxonomy topic, or a keyword follow (``query``)."""
 
     __tablename__ = "subscriptions"
-    __table_args__ = (UniqueConstraint("chat_id", "kind", "key", name="uq_subscription"),)
+    __table_args__ = (
+        UniqueConstraint("chat_id", "kind", "key", name="uq_subscription"),
+        Index("ix_subscriptions_chat_created", "chat_id", "created_at"),  # issue 8: schedules
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     chat_id: Mapped[int] = mapped_column(
@@ -253,17 +259,23 @@ class Delivery(Base):
     __table_args__ = (
         UniqueConstraint("chat_id", "slot", name="uq_delivery_slot"),
         Index("ix_deliveries_status_slot", "status", "slot"),
+        Index("ix_deliveries_slot", "slot"),  # issue 8: stats and pruning by slot range
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     chat_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("chats.id", ondelete="CASCADE"))
     slot: Mapped[datetime] = mapped_column(UTCDateTime())
-    status: Mapped[str] = mapped_column(String(16), default="claimed")  # sent|failed|skipped
+    # claimed|retry|sent|empty|failed|skipped (see storage/deliveries.py)
+    status: Mapped[str] = mapped_column(String(16), default="claimed")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     briefing_id: Mapped[int | None] = mapped_column(ForeignKey("briefings.id", ondelete="SET NULL"))
     error: Mapped[str | None] = mapped_column(Text)
     claimed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # issue 7: who holds the claim, how many of the briefing's messages went out, when to retry
+    claim_token: Mapped[str | None] = mapped_column(String(32))
+    messages_sent: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     def __repr__(self) -> str:
         return f"Delivery(chat_id={self.chat_id!r}, slot={self.slot!r}, status={self.status!r})"

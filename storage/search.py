@@ -1,14 +1,22 @@
 """Ranked full-text search behind one function, on SQLite FTS5 and PostgreSQL tsvector.
 
 User text never reaches FTS syntax raw: :func:`query_terms` reduces it to plain word
-tokens, and each engine's query is built from those tokens only.
+tokens, and each engine's query is built from those tokens only, every token a quoted
+literal (:func:`fts5_match`, :func:`tsquery`).
+
+Ranking: SQLite uses BM25 with the title weighted 10× the body; PostgreSQL uses
+``ts_rank_cd`` over a generated ``search_vector`` (title weight A, body weight B). Ties are
+broken by article id (newest ingested first), so a result list has one total order and
+pages never overlap. Snippets are computed for the returned page only.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import bindparam, text
 from sqlalchemy.orm import Session
@@ -20,8 +28,17 @@ from storage.models import UTCDateTime
 MARK_START = "\ue000"
 MARK_END = "\ue001"
 
+MAX_INPUT = 2000
 MAX_TERMS = 16
 MAX_TERM_LENGTH = 40
+TITLE_WEIGHT = 10.0
+BODY_WEIGHT = 1.0
+SNIPPET_TOKENS = 24
+# Ranking cost grows with the number of matches: beyond this many, only the newest are
+# ranked (a one-word query for a very common word still answers in milliseconds).
+MAX_RANKED = 1000
+# ts_rank_cd weights for labels {D, C, B, A}: the title (A) counts as much as in bm25 here
+_PG_WEIGHTS = "{0.0, 0.0, %s, 1.0}" % (BODY_WEIGHT / TITLE_WEIGHT)
 _WORD = re.compile(r"\w+", re.UNICODE)
 # Words too common to justify an any-word fallback match on their own.
 FALLBACK_STOP = frozenset(
@@ -31,20 +48,23 @@ FALLBACK_STOP = frozenset(
         "the", "their", "they", "this", "to", "was", "were", "what", "when", "where", "which",
         "who", "will", "with",
     }
-)
+)  # fmt: skip
 
 
 def query_terms(user_text: str) -> list[str]:
     """Reduce arbitrary user text to at most ``MAX_TERMS`` lower-case word tokens.
 
-    Operators, quotes, parentheses, ``*``, ``NEAR(``, column filters and emoji are
-    dropped; duplicates are removed; order is kept.
+    The text is NFKC-normalised (so a letter plus a combining accent is one letter) and
+    case-folded; only runs of word characters survive, so operators, quotes, parentheses,
+    ``*``, ``^``, ``NEAR(``, ``column:`` filters, control characters and emoji are dropped.
+    Duplicates are removed, order is kept; each token is at most ``MAX_TERM_LENGTH`` long.
 
     Args:
         user_text: anything a user typed.
     """
+    normalised = unicodedata.normalize("NFKC", user_text[:MAX_INPUT]).casefold()
     seen: dict[str, None] = {}
-    for match in _WORD.finditer(user_text[:2000].casefold()):
+    for match in _WORD.finditer(normalised):
         token = match.group(0).strip("_")[:MAX_TERM_LENGTH]
         if token and token not in seen:
             seen[token] = None
@@ -56,23 +76,43 @@ def query_terms(user_text: str) -> list[str]:
 def fts5_match(terms: list[str], *, any_term: bool = False) -> str:
     """Build an FTS5 MATCH expression where every term is a quoted string literal.
 
+    Inside FTS5 double quotes nothing is an operator (``AND``, ``NEAR``, ``*``, ``^``,
+    ``col:``); a double quote is escaped by doubling it.
+
     Args:
         terms: tokens from :func:`query_terms` (re-quoted defensively anyway).
         any_term: OR the terms instead of AND-ing them.
     """
     quoted = ['"' + term.replace('"', '""') + '"' for term in terms]
-    return (" OR " if any_term else " ").join(quoted)
+    return (" OR " if any_term else " AND ").join(quoted)
 
 
 def tsquery(terms: list[str], *, any_term: bool = False) -> str:
     """Build a ``to_tsquery`` expression of quoted lexemes joined by ``&`` or ``|``.
 
+    Each term is a single-quoted literal (quotes doubled, backslashes and NULs removed),
+    so ``!``, ``&``, ``|``, ``<->``, ``:*`` and parentheses are plain text.
+
     Args:
         terms: tokens from :func:`query_terms`.
         any_term: OR the terms instead of AND-ing them.
     """
-    quoted = ["'" + term.replace("'", "''").replace("\\", "") + "'" for term in terms]
+    quoted = []
+    for term in terms:
+        clean = term.replace("\\", "").replace("\x00", "").replace("'", "''")
+        if clean:
+            quoted.append("'" + clean + "'")
     return (" | " if any_term else " & ").join(quoted)
+
+
+def like_pattern(fragment: str) -> str:
+    """Return a ``LIKE … ESCAPE '\\'`` pattern matching ``fragment`` anywhere, literally.
+
+    Args:
+        fragment: user text; ``%``, ``_`` and ``\\`` in it lose their LIKE meaning.
+    """
+    escaped = fragment.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return "%" + escaped + "%"
 
 
 @dataclass(frozen=True)
@@ -109,7 +149,11 @@ def search_articles(
 ) -> list[SearchHit]:
     """Return ranked articles matching ``user_text`` (all words; else any word).
 
-    Results are ordered by relevance, then newest, then id, so pages are stable.
+    Results are ordered by relevance (higher ``score`` first), then by id, newest
+    first, so consecutive pages never overlap and together cover every ranked match.
+    When more than ``MAX_RANKED`` articles match, only the newest ``MAX_RANKED`` of them
+    (by id, i.e. most recently stored) are ranked: a one-word query for a very common
+    word stays fast on a large archive.
 
     Args:
         session: an open session.
@@ -119,36 +163,39 @@ def search_articles(
         offset: rows to skip (page × size).
     """
     terms = query_terms(user_text)
-    if not terms:
+    if not terms or limit <= 0:
         return []
     filters = filters or SearchFilters()
     search = _search_postgres if session.get_bind().dialect.name == "postgresql" else _search_sqlite
-    hits = search(session, terms, False, filters, limit, offset)
+    hits = search(session, terms, False, filters, limit, max(offset, 0))
     if hits or len(terms) == 1:
         return hits
-    if offset and search(session, terms, False, filters, 1, 0):
+    if offset > 0 and search(session, terms, False, filters, 1, 0):
         return []  # past the last page of an all-words search: don't switch modes mid-way
     # no article has every word: rank those having any of the meaningful ones
     meaningful = [term for term in terms if term not in FALLBACK_STOP and len(term) > 1]
     if not meaningful:
         return []
-    return search(session, meaningful, True, filters, limit, offset)
+    return search(session, meaningful, True, filters, limit, max(offset, 0))
 
 
-def _filter_sql(filters: SearchFilters, params: dict[str, object]) -> str:
+def _filter_sql(filters: SearchFilters, params: dict[str, Any], id_column: str) -> str:
     clauses = []
     if filters.topic:
         clauses.append(
-            "EXISTS (SELECT 1 FROM article_topics t WHERE t.article_id = a.id "
-            "AND t.topic_slug = :topic)"
+            "EXISTS (SELECT 1 FROM article_topics t "
+            f"WHERE t.article_id = {id_column} AND t.topic_slug = :topic)"
         )
         params["topic"] = filters.topic
     if filters.source:
-        clauses.append("lower(a.source) LIKE :source ESCAPE '\\'")
-        escaped = filters.source.lower().replace("\\", "\\\\").replace("%", "\\%")
-        params["source"] = "%" + escaped.replace("_", "\\_") + "%"
+        clauses.append(  # a probe per matching article, never a scan of every outlet
+            f"EXISTS (SELECT 1 FROM articles s WHERE s.id = {id_column} "
+            "AND lower(s.source) LIKE :source ESCAPE '\\')"
+        )
+        params["source"] = like_pattern(filters.source.lower())
     if filters.since:
-        clauses.append("a.sort_time >= :since")
+        # the sort_time index covers (sort_time, id): no article row is read for this
+        clauses.append(f"{id_column} IN (SELECT d.id FROM articles d WHERE d.sort_time >= :since)")
         params["since"] = filters.since
     return "".join(" AND " + clause for clause in clauses)
 
@@ -161,23 +208,49 @@ def _search_sqlite(
     limit: int,
     offset: int,
 ) -> list[SearchHit]:
-    params: dict[str, object] = {
+    params: dict[str, Any] = {
         "q": fts5_match(terms, any_term=any_term),
         "limit": limit,
         "offset": offset,
     }
-    where = _filter_sql(filters, params)
+    where = _filter_sql(filters, params, "article_fts.rowid")
+    # a query matching more than MAX_RANKED articles ranks the newest MAX_RANKED of them:
+    # FTS5 walks its rowid-ordered doclists without scoring to find where they start
+    floor_sql = text(
+        f"SELECT rowid FROM article_fts WHERE article_fts MATCH :q{where} "
+        "ORDER BY rowid DESC LIMIT 1 OFFSET :skip"
+    )
+    if filters.since:
+        floor_sql = floor_sql.bindparams(bindparam("since", type_=UTCDateTime()))
+    floor = session.scalar(floor_sql, {**params, "skip": MAX_RANKED - 1})
+    if floor is not None:
+        where += " AND article_fts.rowid >= :floor"
+        params["floor"] = int(floor)
+    # rank first, without touching article rows (they hold the body); snippets only for the page
     sql = text(
-        "SELECT a.id, bm25(article_fts, 10.0, 1.0) AS rank, "
-        f"snippet(article_fts, 1, '{MARK_START}', '{MARK_END}', '…', 24) AS snip "
-        "FROM article_fts JOIN articles a ON a.id = article_fts.rowid "
-        f"WHERE article_fts MATCH :q{where} "
-        "ORDER BY rank, a.sort_time DESC, a.id DESC LIMIT :limit OFFSET :offset"
+        f"SELECT rowid, bm25(article_fts, {TITLE_WEIGHT}, {BODY_WEIGHT}) AS score "
+        f"FROM article_fts WHERE article_fts MATCH :q{where} "
+        "ORDER BY score, rowid DESC LIMIT :limit OFFSET :offset"
     )
     if filters.since:
         sql = sql.bindparams(bindparam("since", type_=UTCDateTime()))
-    rows = session.execute(sql, params).all()
-    return [SearchHit(int(row[0]), -float(row[1]), str(row[2] or "")) for row in rows]
+    ranked = [(int(row[0]), -float(row[1])) for row in session.execute(sql, params)]
+    if not ranked:
+        return []
+    snippets = _sqlite_snippets(session, params["q"], [article_id for article_id, _ in ranked])
+    return [SearchHit(aid, score, snippets.get(aid, "")) for aid, score in ranked]
+
+
+def _sqlite_snippets(session: Session, match: str, ids: list[int]) -> dict[int, str]:
+    sql = text(
+        "SELECT rowid, snippet(article_fts, 1, :start, :end, '…', :tokens) FROM article_fts "
+        "WHERE article_fts MATCH :q AND rowid IN :ids"
+    ).bindparams(bindparam("ids", expanding=True))
+    rows = session.execute(
+        sql,
+        {"q": match, "ids": ids, "start": MARK_START, "end": MARK_END, "tokens": SNIPPET_TOKENS},
+    )
+    return {int(row[0]): str(row[1] or "") for row in rows}
 
 
 def _search_postgres(
@@ -188,23 +261,59 @@ def _search_postgres(
     limit: int,
     offset: int,
 ) -> list[SearchHit]:
-    params: dict[str, object] = {
-        "q": tsquery(terms, any_term=any_term),
-        "limit": limit,
-        "offset": offset,
-    }
-    where = _filter_sql(filters, params)
+    query = tsquery(terms, any_term=any_term)
+    if not query:
+        return []
+    params: dict[str, Any] = {"q": query, "limit": limit, "offset": offset}
+    where = _filter_sql(filters, params, "a.id")
+    floor = _postgres_floor(session, where, params, filters)
+    if floor is not None:  # as on SQLite: rank the newest MAX_RANKED matches only
+        where += " AND a.id >= :floor"
+        params["floor"] = int(floor)
     options = f"StartSel={MARK_START}, StopSel={MARK_END}, MaxWords=35, MinWords=15"
+    # the query must be a constant expression in WHERE for the GIN index to be used
     sql = text(
-        "WITH q AS (SELECT to_tsquery('english', :q) AS query), "
-        "ranked AS (SELECT a.id, a.body, a.sort_time, "
-        "ts_rank_cd(a.search_vector, q.query, 1) AS rank "
-        f"FROM articles a, q WHERE a.search_vector @@ q.query{where} "
-        "ORDER BY rank DESC, a.sort_time DESC, a.id DESC LIMIT :limit OFFSET :offset) "
-        f"SELECT r.id, r.rank, ts_headline('english', r.body, q.query, '{options}') "
-        "FROM ranked r, q ORDER BY r.rank DESC, r.sort_time DESC, r.id DESC"
+        "SELECT r.id, r.rank, "
+        f"ts_headline('english', a.body, to_tsquery('english', :q), '{options}') FROM ("
+        f"SELECT a.id, ts_rank_cd('{_PG_WEIGHTS}', a.search_vector, to_tsquery('english', :q), 1)"
+        " AS rank FROM articles a "
+        f"WHERE a.search_vector @@ to_tsquery('english', :q){where} "
+        "ORDER BY rank DESC, a.id DESC LIMIT :limit OFFSET :offset) r "
+        "JOIN articles a ON a.id = r.id ORDER BY r.rank DESC, r.id DESC"
     )
     if filters.since:
         sql = sql.bindparams(bindparam("since", type_=UTCDateTime()))
     rows = session.execute(sql, params).all()
     return [SearchHit(int(row[0]), float(row[1]), str(row[2] or "")) for row in rows]
+
+
+def _postgres_floor(
+    session: Session, where: str, params: dict[str, Any], filters: SearchFilters
+) -> int | None:
+    """Return the id of the ``MAX_RANKED``-th newest match (None when there are fewer).
+
+    Walking ids newest first and testing each row is cheapest when most articles match;
+    collecting every match from the GIN index is cheapest otherwise. The planner's row
+    estimate (from the tsvector statistics) picks the walk when its expected length,
+    MAX_RANKED × total / matches, is below about twice the matches (measured at 100k).
+    """
+    matches = f"FROM articles a WHERE a.search_vector @@ to_tsquery('english', :q){where}"
+
+    def run(sql: str) -> Any:
+        statement = text(sql)
+        if filters.since:
+            statement = statement.bindparams(bindparam("since", type_=UTCDateTime()))
+        return session.scalar(statement, {**params, "skip": MAX_RANKED - 1})
+
+    # one planning round trip estimates both the matches and the table's size
+    plan = run(f"EXPLAIN (FORMAT JSON) SELECT a.id {matches} UNION ALL SELECT b.id FROM articles b")
+    parts = plan[0]["Plan"].get("Plans") or [plan[0]["Plan"]] * 2
+    estimated, total = float(parts[0]["Plan Rows"]), float(parts[-1]["Plan Rows"])
+    if 2 * estimated * estimated > MAX_RANKED * max(total, 1.0):
+        floor = run(f"SELECT a.id {matches} ORDER BY a.id DESC LIMIT 1 OFFSET :skip")
+    else:  # OFFSET 0 fences the subquery: the planner cannot walk the primary key instead
+        floor = run(
+            f"SELECT m.id FROM (SELECT a.id {matches} OFFSET 0) m "
+            "ORDER BY m.id DESC LIMIT 1 OFFSET :skip"
+        )
+    return None if floor is None else int(floor)

@@ -4,54 +4,22 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
-from dataclasses import replace
-from typing import Any
 
 import pytest
+from factories import CHAT, buttons, point_at_fake, press, say
 from fakebot import FakeTelegram
 from telegram.ext import Application
 
 from bot.app import _set_commands, build_application
 from bot.context import AppContext
 
-CHAT = 4242
-
 
 @pytest.fixture
 async def app(fake_api: FakeTelegram, seeded_ctx: AppContext) -> AsyncIterator[Application]:  # type: ignore[type-arg]
-    settings = replace(
-        seeded_ctx.settings,
-        telegram_bot_token=fake_api.token,
-        telegram_api_base_url=fake_api.base_url,
-        telegram_file_base_url=fake_api.base_file_url,
-    )
-    seeded_ctx.settings = settings
-    application = build_application(settings, seeded_ctx)
+    point_at_fake(seeded_ctx, fake_api)
+    application = build_application(seeded_ctx.settings, seeded_ctx)
     async with application:
         yield application
-
-
-async def say(app: Application, fake: FakeTelegram, text: str, **kw: Any) -> list[dict[str, Any]]:  # type: ignore[type-arg]
-    """Send ``text`` as the user; return the bot's new messages in that chat."""
-    chat = kw.pop("chat_id", CHAT)
-    before = len(fake.sent(chat))
-    update = fake.send_text(chat, text, deliver=False, **kw)
-    await app.process_update(fake.to_update(update, app.bot))
-    assert not fake.rejected, fake.rejected
-    return fake.sent(chat)[before:]
-
-
-async def press(app: Application, fake: FakeTelegram, message: dict[str, Any], data: str) -> None:  # type: ignore[type-arg]
-    """Press an inline button of ``message`` as the user."""
-    query_id = fake.press_button(message["chat_id"], message["message_id"], data, deliver=False)
-    update = fake.callback_update(query_id)
-    await app.process_update(fake.to_update(update, app.bot))
-    assert not fake.rejected, fake.rejected
-
-
-def buttons(message: dict[str, Any]) -> dict[str, str]:
-    markup = message.get("reply_markup") or {}
-    return {b["text"]: b["callback_data"] for row in markup.get("inline_keyboard", []) for b in row}
 
 
 async def test_start_and_help(app: Application, fake_api: FakeTelegram) -> None:  # type: ignore[type-arg]
@@ -126,3 +94,17 @@ async def test_command_menu_is_registered(app: Application, fake_api: FakeTelegr
     await _set_commands(app)
     names = [c["command"] for c in fake_api.get_commands()]
     assert {"topics", "latest", "search", "help"} <= set(names)
+
+
+async def test_errors_apologise_and_alert_admins(app: Application, fake_api: FakeTelegram) -> None:  # type: ignore[type-arg]
+    from telegram.error import BadRequest
+    from telegram.ext import CommandHandler
+
+    async def boom(update: object, context: object) -> None:
+        raise BadRequest("Message is too long")
+
+    app.add_handler(CommandHandler("boom", boom), group=-5)
+    replies = await say(app, fake_api, "/boom")
+    assert any("something went wrong" in reply["plain"] for reply in replies)
+    [alert] = fake_api.sent(777)
+    assert "Message is too long" in alert["plain"]

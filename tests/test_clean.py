@@ -74,3 +74,43 @@ def test_line_features():
     assert info.terminal and info.words == 10 and info.stop > 0.3
     assert line_info("Read more:").label
     assert line_key("It’s “OK”") == line_key('it\'s "ok"')
+
+
+def test_comment_thread_after_the_story_is_cut():
+    comments = "\n\n".join(
+        f"reader{i} says:\nNovember 19, 2019 at 6:{10 + i} am\n"
+        f"This is a long comment number {i} that argues with the article at some length, "
+        "because readers who comment always have a great deal to say about the bus network."
+        for i in range(6)
+    )
+    body = clean(page(*PARAS, "34 Comments", comments))
+    assert body.split("\n\n") == PARAS
+
+
+def test_dated_list_inside_the_story_is_kept():
+    dates = "The new routes and their opening dates:\n" + "\n".join(
+        f"June {d} – Route {d} from Northgate to the hospital" for d in range(1, 7)
+    )
+    body = clean(page(PARAS[0], PARAS[1], dates, PARAS[2]))
+    assert "June 3 – Route 3 from Northgate to the hospital" in body.split("\n\n")
+
+
+def test_text_without_spaces_between_words():
+    cjk = [
+        "東京都は火曜日、バス路線網を拡大し、北部の郊外と病院や大学を結ぶ四つの新しい路線を追加すると発表した。",
+        "支持者はこの変更は遅すぎたと述べたが、反対派は市が追加の運転手を確保できるかどうか疑問を呈した。",
+    ]
+    assert clean(page(*cjk)).split("\n\n") == cjk
+
+
+def test_sentences_that_mention_credits_or_ui_words_are_kept():
+    paras = [
+        "WASHINGTON (AP) — The council voted on Tuesday to expand the bus network, adding "
+        "four routes that will connect the northern suburbs with the hospital.",
+        "Japan's Honda has won a copyright case in Beijing, further evidence that China is "
+        "taking a tougher line on protecting intellectual property rights.",
+        "Home prices rose again.",
+        "Supporters said the change was long overdue, while opponents questioned whether the "
+        "city could afford the drivers it would need to run the extra services.",
+    ]
+    assert clean(page(*paras)).split("\n\n") == paras

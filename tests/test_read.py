@@ -202,3 +202,32 @@ def test_eval_html_page_reads():
     page = sorted(EVAL.glob("*.html.gz"))[0]
     (article,) = parse_document(page.name, page.read_bytes())
     assert len(article.body) > 200 and article.title
+
+
+LEGACY = {
+    "cp1251": (
+        "Автобусы",
+        [
+            "Городской совет во вторник проголосовал за расширение автобусной сети города.",
+            "Сторонники решения говорят, что перемены давно назрели и нужны жителям окраин.",
+            "Первые новые маршруты должны открыться весной, после закупки новых автобусов.",
+        ],
+    ),
+    "shift_jis": (
+        "バス路線",
+        [
+            "東京都は火曜日、バス路線網を拡大し、北部の郊外と病院を結ぶ新しい路線を追加すると発表した。",
+            "支持者はこの変更は遅すぎたと述べたが、反対派は運転手を確保できるかどうか疑問を呈した。",
+            "最初の新路線は春に開業する予定で、新しい車両の納入と車庫の拡張を待っている。",
+        ],
+    ),
+}
+
+
+@pytest.mark.parametrize("encoding", sorted(LEGACY))
+def test_legacy_non_western_encodings_work(tmp_path, encoding):
+    title, paras = LEGACY[encoding]
+    text = title + "\n\n" + "\n\n".join(paras)
+    (article,) = read(tmp_path, "story.txt", text.encode(encoding))
+    assert article.title == title
+    assert article.body.split("\n\n") == paras

@@ -132,3 +132,54 @@ def test_dateline_and_byline():
     assert article.dateline == "MADRID"
     assert article.published is not None and article.published.hour == 10
     assert article.body.count("\n\n") == 1
+
+
+def test_inline_related_card_does_not_split_the_story():
+    paras = [
+        "The council voted on Tuesday to expand the bus network, adding four routes that "
+        "will connect the northern suburbs with the hospital and the university campus.",
+        "Supporters said the change was long overdue, while opponents questioned whether "
+        "the city could afford the drivers it would need to run the extra services.",
+        "Officials expect the first of the new routes to open in the spring, once the "
+        "depot has been extended and the new vehicles have been delivered.",
+        "A consultation last year found that most residents of the suburbs wanted more "
+        "frequent buses in the evening and on Sundays, when services are thin.",
+        "The transport union welcomed the plan but warned that recruitment would be "
+        "difficult unless wages rose in line with those paid in neighbouring towns.",
+        "The mayor said she hoped the expansion would cut car journeys into the centre "
+        "and help the city meet its target for cleaner air by the end of the decade.",
+    ]
+    card = (
+        "Business\nCity budget approved after a long night of talks\nBusiness\n"
+        "City budget approved after a long night of talks\n"
+        "The council approved its budget for next year after a session that lasted until "
+        "the early hours of the morning."
+    )
+    text = "Buses\n\n" + "\n\n".join(paras[:3]) + "\n\n" + card + "\n\n" + "\n\n".join(paras[3:])
+    (article,) = split_dump(text)
+    assert article.body.split("\n\n") == paras
+
+
+def test_boilerplate_lines_from_the_corpus_are_dropped():
+    promo = "Our journalism is independent and reader funded every single day."
+    text = _seed("004").replace(
+        "Those who are part of the tech scene here brim with enthusiasm.",
+        "Those who are part of the tech scene here brim with enthusiasm.\n\n" + promo,
+    )
+    assert promo in split_dump(text)[0].body
+    assert promo not in split_dump(text, boilerplate_lines=frozenset({line_key(promo)}))[0].body
+
+
+def test_title_from_page_title_line_and_drop_cap():
+    text = (
+        "Rain returns to the valley - Valley Times\n\nHome\nNews\nWeather\n\n"
+        "Rain returns to the valley\n\nBy Jane Doe\n\n"
+        "H eavy rain returned to the region on Monday, forcing the closure of several roads "
+        "and schools while emergency services worked through the night.\n\n"
+        "Officials said the storm would pass by Wednesday, but warned residents to stay away "
+        "from the river banks until the water level had dropped.\n\nShare\n"
+    )
+    (article,) = split_dump(text)
+    assert article.title == "Rain returns to the valley"
+    assert article.byline == "Jane Doe"
+    assert article.body.startswith("Heavy rain returned")

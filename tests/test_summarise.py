@@ -205,3 +205,95 @@ def test_keyphrases_entities_and_edge_cases() -> None:
     assert "Donald Trump" in phrases
     assert keyphrases("", "") == []
     assert keyphrases("Title", "Body.", k=0) == []
+
+
+def test_term_memo_is_bounded() -> None:
+    from briefings._terms import TermExtractor
+
+    extractor = TermExtractor(str.lower, frozenset({"the"}), max_entries=100)
+    for call in range(50):
+        sentences = [f"The word{call}x{i} and more{call}y{i} here." for i in range(20)]
+        ids, rows = extractor.ids(sentences)
+        assert len(ids) == len(rows) == 20 * 4  # word, and, more, here (digits split words)
+    assert len(extractor._codes) <= 100 + 20 * 5
+    assert len(extractor._ids) <= 100 + 20 * 5
+    assert len(extractor._multi) <= 100 + 20 * 5
+
+
+def test_terms_keep_sentence_rows() -> None:
+    from briefings._terms import TermExtractor
+
+    extractor = TermExtractor(str.lower, frozenset({"the"}))
+    sentences = ["Alpha beta.", "", "The \x00 gamma-ray, (delta)epsilon!", "\x00", "Zeta 42."]
+    ids, rows = extractor.ids(sentences)
+    terms = extractor.terms(sentences)
+    assert ids.shape == rows.shape
+    assert sorted(rows.tolist()) == [0, 0, 2, 2, 2, 4]
+    assert [sorted(t) for t in terms] == [
+        ["alpha", "beta"],
+        [],
+        ["delta", "epsilon", "gamma-ray"],
+        [],
+        ["zeta"],
+    ]
+    assert extractor.ids([])[0].size == 0
+
+
+def test_terms_are_stems_of_content_words() -> None:
+    from briefings.summarise import _language_tools
+
+    tools = _language_tools("english")
+    assert tools is not None
+    terms = tools[0].terms(["The runners were running (CNN)quickly.", "A U.S. rule."])
+    assert sorted(terms[0]) == ["cnn", "quick", "run", "runner"]
+    assert terms[1] == ["rule"]
+
+
+def test_huge_input_is_bounded() -> None:
+    import time
+
+    base = split_sentences(_articles()[4])
+    text = "\n\n".join(f"{base[i % len(base)]} Item {i}." for i in range(5000))
+    start = time.process_time()
+    summary = summarise(text)
+    assert time.process_time() - start < 5.0
+    assert len(summary) == 3
+
+
+def test_briefbot_behind_sumy_interface() -> None:
+    from sumy.parsers.plaintext import PlaintextParser
+
+    from briefings.summarise import BriefbotSummarizer
+    from briefings.tokenizer import OfflineTokenizer
+
+    document = PlaintextParser.from_string(_seed_text(), OfflineTokenizer("english")).document
+    chosen = BriefbotSummarizer("english")(document, 2)
+    assert len(chosen) == 2
+    order = [document.sentences.index(s) for s in chosen]
+    assert order == sorted(order)
+    assert len(BriefbotSummarizer("en")(document, "10%")) >= 1
+
+
+def test_iso_language_codes_are_accepted() -> None:
+    text = (
+        "Die Regierung hat am Montag ein neues Rentengesetz beschlossen. Das Gesetz betrifft "
+        "Millionen Rentner. Die Opposition kritisiert das Rentengesetz scharf. Ab Januar gilt "
+        "es für alle. Viele Bürger sind besorgt über ihre Rente."
+    )
+    assert summarise(text, 2, language="de") == summarise(text, 2, language="german")
+
+
+@pytest.mark.parametrize(("n", "mmr", "duplicate"), [(3, 0.05, 0.6), (3, 0.5, 0.3), (5, 0.2, 0.4)])
+def test_fast_mmr_matches_exhaustive_mmr(n: int, mmr: float, duplicate: float) -> None:
+    from briefings._rank import _select_exhaustive, score_features, select
+    from briefings.summarise import _language_tools
+
+    tools = _language_tools("english")
+    assert tools is not None
+    for article in _articles():
+        sentences = split_sentences(article)
+        scores, sim = score_features(sentences, tools[0].ids(sentences), n)
+        for values in (scores, scores.round(1)):  # rounding makes ties
+            assert select(values, sim, n, mmr, duplicate) == _select_exhaustive(
+                values, sim, n, mmr, duplicate
+            )

@@ -153,3 +153,41 @@ def test_seed_paragraphs_split_into_sentences() -> None:
     assert len(sentences) > len(lines)
     assert all(s == s.strip() and s for s in sentences)
     assert any(s.startswith("It looked like Silicon Valley") for s in sentences)
+
+
+def _sample_articles() -> list[str]:
+    import json
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent / "data" / "cnndm_sample.jsonl"
+    with path.open(encoding="utf-8") as fh:
+        return [json.loads(line)["article"] for line in fh]
+
+
+def test_fast_rules_agree_with_nupunkt() -> None:
+    same = total = 0
+    for article in _sample_articles():
+        exact = set(split_sentences(article, exact=True))
+        fast = set(split_sentences(article))
+        same += len(exact & fast)
+        total += len(exact)
+    assert same / total >= 0.97
+
+
+@pytest.mark.parametrize("exact", [False, True])
+def test_both_paths_handle_abbreviations(exact: bool) -> None:
+    text = "Gov. Jerry Brown met Sen. Smith in Calif. on Tuesday. It went well in the U.S. The end."
+    assert split_sentences(text, exact=exact) == [
+        "Gov. Jerry Brown met Sen. Smith in Calif. on Tuesday.",
+        "It went well in the U.S.",
+        "The end.",
+    ]
+
+
+def test_ellipsis_and_lone_separators() -> None:
+    assert split_sentences("We waited. ... Then it came. Latest news: . More to come.") == [
+        "We waited. ...",
+        "Then it came.",
+        "Latest news: .",
+        "More to come.",
+    ]

@@ -121,6 +121,7 @@ def test_bad_toml_names_the_line(tmp_path: Path) -> None:
         ('slug = "x"\nlabel = "X"\nkeyword = ["a"]', r"unknown key\(s\) keyword"),
         ('slug = "x"\nlabel = "X"\nkeywords = ["a"]\nparent = "zz"', r"unknown parent 'zz'"),
         ('slug = "ok"\nlabel = "Dup"\nkeywords = ["b"]', r"duplicate slug 'ok'"),
+        ('slug = "x"\nlabel = "X"\nkeywords = ["a"]\nkind = "region"', r"'kind' must be one of"),
     ],
 )
 def test_invalid_topics_are_reported(tmp_path: Path, body: str, message: str) -> None:
@@ -265,6 +266,17 @@ def test_realistic_stories(taxonomy: Taxonomy, title: str, body: str, expected: 
     assert found[0] in expected | {"world"}, found
 
 
+def test_strong_subject_does_not_hide_the_place(taxonomy: Taxonomy) -> None:
+    found = slugs(
+        taxonomy.classify(
+            "Chinese hackers breached telecom networks",
+            "State-backed hackers from China gained access to AT&T and Verizon networks in a "
+            "cyber espionage campaign, officials said, as spies targeted wiretap systems.",
+        )
+    )
+    assert {"security", "china", "technology"} <= set(found), found
+
+
 def test_no_topic_for_empty_or_unrelated_text(taxonomy: Taxonomy) -> None:
     assert taxonomy.classify("", "") == []
     assert taxonomy.classify("Hello", "Lorem ipsum dolor sit amet.") == []
@@ -297,3 +309,27 @@ def test_speed(taxonomy: Taxonomy) -> None:
         taxonomy.classify("China's AI frenzy", body)
     rate = 200 / (time.perf_counter() - start)
     assert rate > 300  # ~2,000/s on one core; leave room for a busy CI machine
+
+
+def test_extra_file_settings_override(tmp_path: Path) -> None:
+    extra = write(tmp_path, "threshold = 0.9\nmodel = false\n", "extra.toml")
+    tax = load_taxonomy(extra=extra)
+    assert tax.threshold == 0.9
+    assert tax.model is None
+    assert len(tax) == len(load_taxonomy().topics)
+
+
+def test_extra_file_errors_name_that_file(tmp_path: Path) -> None:
+    extra = write(
+        tmp_path, '[[topic]]\nslug = "x"\nlabel = "X"\nkeywords = ["a"]\nparent = "y"\n', "my.toml"
+    )
+    with pytest.raises(TaxonomyError, match=r"my\.toml: topic 'x' has unknown parent 'y'"):
+        load_taxonomy(extra=extra)
+    cyclic = write(
+        tmp_path,
+        '[[topic]]\nslug = "a"\nlabel = "A"\nkeywords = ["a"]\nparent = "b"\n'
+        '[[topic]]\nslug = "b"\nlabel = "B"\nkeywords = ["b"]\nparent = "a"\n',
+        "cycle.toml",
+    )
+    with pytest.raises(TaxonomyError, match="cycle of parents"):
+        load_taxonomy(cyclic)

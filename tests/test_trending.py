@@ -126,3 +126,27 @@ def test_seed_stories_trend() -> None:
     for name in ("Trump", "Greenland", "Hangzhou", "DeepSeek", "China"):
         assert name in found, found
     assert found[0] == "Trump"
+
+
+def test_names_across_titles_possessives_and_contractions() -> None:
+    stories = [
+        ("", "China's Xi Jinping met officials of the European Union. I'm sure, he said."),
+        ("", "The European Union rebuked Xi Jinping. I'm told the Foreign Secretary agreed."),
+    ]
+    result = dict(trending_terms(stories, limit=20))
+    assert result == {"European Union": 2, "Xi Jinping": 2}  # no "I'm", no "Foreign"
+
+
+def test_rarity_ranks_unusual_names_above_everyday_ones() -> None:
+    from briefings.trending import idf_rarity
+
+    stories = [
+        ("Greenland row grows", "Officials in the US said Greenland matters. The US disagreed."),
+        ("Envoy named for Greenland", "The US named an envoy to Greenland on Sunday."),
+        ("Markets calm", "Traders in the US watched bonds."),
+    ]
+    plain = trending_terms(stories)
+    assert plain[0] == ("US", 3)
+    ranked = trending_terms(stories, rarity=idf_rarity({"us": 1.0, "markets": 3.0}))
+    assert ranked[0] == ("Greenland", 2)  # 2 × unseen (3.0) outranks 3 × 1.0
+    assert dict(ranked) == dict(plain)  # same terms and counts, different order

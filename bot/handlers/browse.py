@@ -7,8 +7,8 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes
 
 from bot.context import app_context
 from bot.format import esc
-from bot.handlers.common import Buttons, args_text, show
-from bot.render import entry, topics_text
+from bot.handlers.common import Buttons, args_text, page_buttons, show
+from bot.render import page_text, topics_text
 from briefings import service
 
 
@@ -39,7 +39,8 @@ async def latest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             await show(
                 update,
                 context,
-                f"I don't know the topic “{esc(wanted)}”. Usage: /latest [topic] — see /topics.",
+                f"I don't know the topic “{esc(wanted[:100])}”. "
+                "Usage: /latest [topic] — see /topics.",
             )
             return
     await _latest_page(update, context, topic.slug if topic else None, 0)
@@ -64,16 +65,12 @@ async def _latest_page(
         await show(update, context, f"No stories in {esc(label)} yet.")
         return
     start = page * service.PAGE_SIZE
-    blocks = [f"<b>Latest in {esc(label)}</b> (page {page + 1})"]
-    blocks += [entry(view, number=start + i + 1) for i, view in enumerate(result.items)]
-    key = slug or "-"
-    nav: list[tuple[str, str]] = []
-    if page > 0:
-        nav.append(("◀", f"latest:{key}:{page - 1}"))
-    if result.has_next:
-        nav.append(("▶", f"latest:{key}:{page + 1}"))
-    reads = [(f"Read {start + i + 1}", f"read:{view.id}") for i, view in enumerate(result.items)]
-    await show(update, context, "\n\n".join(blocks), [reads, nav])
+    header = f"<b>Latest in {esc(label)}</b> (page {page + 1})"
+    text = page_text(header, result.items, start=start)
+    nav = f"latest:{slug or '-'}:{{page}}"
+    ids = [view.id for view in result.items]
+    buttons = page_buttons(ids, start=start, page=page, has_next=result.has_next, nav=nav)
+    await show(update, context, text, buttons)
 
 
 HANDLERS = [

@@ -64,3 +64,22 @@ async def typing(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 def args_text(context: ContextTypes.DEFAULT_TYPE) -> str:
     """The command's arguments joined by spaces."""
     return " ".join(context.args or []).strip()
+
+
+def page_buttons(ids: list[int], *, start: int, page: int, has_next: bool, nav: str) -> Buttons:
+    """Read buttons for a page of articles plus ◀ ▶ navigation.
+
+    Args:
+        ids: article ids on the page, in display order.
+        start: the display number of the first entry minus one.
+        page: zero-based page number.
+        has_next: whether a next page exists.
+        nav: callback data template with ``{page}`` for the page number.
+    """
+    reads = [(f"Read {start + i + 1}", f"read:{article_id}") for i, article_id in enumerate(ids)]
+    arrows: list[tuple[str, str]] = []
+    if page > 0:
+        arrows.append(("◀", nav.format(page=page - 1)))
+    if has_next:
+        arrows.append(("▶", nav.format(page=page + 1)))
+    return [reads, arrows]

@@ -7,7 +7,7 @@ import logging
 
 from telegram import Update
 from telegram.constants import ParseMode
-from telegram.error import Forbidden, NetworkError, RetryAfter
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 from telegram.ext import ContextTypes, MessageHandler, filters
 
 from bot.context import app_context
@@ -19,7 +19,10 @@ log = logging.getLogger(__name__)
 async def error_handler(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Log the exception, apologise to the user, and alert the admins."""
     error = context.error
-    if isinstance(error, (NetworkError, RetryAfter, Forbidden)):
+    # BadRequest subclasses NetworkError but means we sent something Telegram rejects: a bug
+    if isinstance(error, (NetworkError, RetryAfter, Forbidden)) and not isinstance(
+        error, BadRequest
+    ):
         log.warning("telegram error: %s", error)
         return
     log.error("unhandled error while handling an update", exc_info=error)
@@ -41,4 +44,8 @@ async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     await send(update, context, "I don't know that command. Send /help to see what I can do.")
 
 
-UNKNOWN = MessageHandler(filters.COMMAND, unknown_command)
+# in groups, only commands addressed to us (/cmd@thisbot): others may be for other bots;
+# the gate (bot/handlers/gate.py) has already dropped those addressed to another bot
+UNKNOWN = MessageHandler(
+    filters.COMMAND & (filters.ChatType.PRIVATE | filters.Regex(r"^/\w+@\w+")), unknown_command
+)

@@ -9,8 +9,8 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes, Mes
 
 from bot.context import app_context
 from bot.format import esc
-from bot.handlers.common import args_text, show, typing
-from bot.render import entry
+from bot.handlers.common import args_text, page_buttons, show, typing
+from bot.render import page_text
 from briefings import service
 
 MAX_QUERY = 500
@@ -73,18 +73,12 @@ async def _results(
         await show(update, context, text + " Try fewer or other words, or /topics.")
         return
     start = page * service.PAGE_SIZE
-    blocks = [f"<b>Results for “{shown}”</b> (page {page + 1})"]
-    blocks += [
-        entry(view, number=start + i + 1, snippet=True) for i, view in enumerate(result.items)
-    ]
-    key = _remember(context, query)
-    nav: list[tuple[str, str]] = []
-    if page > 0:
-        nav.append(("◀", f"search:{page - 1}:{key}"))
-    if result.has_next:
-        nav.append(("▶", f"search:{page + 1}:{key}"))
-    reads = [(f"Read {start + i + 1}", f"read:{view.id}") for i, view in enumerate(result.items)]
-    await show(update, context, "\n\n".join(blocks), [reads, nav])
+    header = f"<b>Results for “{shown}”</b> (page {page + 1})"
+    text = page_text(header, result.items, start=start, snippet=True)
+    nav = f"search:{{page}}:{_remember(context, query)}"
+    ids = [view.id for view in result.items]
+    buttons = page_buttons(ids, start=start, page=page, has_next=result.has_next, nav=nav)
+    await show(update, context, text, buttons)
 
 
 HANDLERS = [

@@ -14,6 +14,12 @@ USER_COMMANDS: list[tuple[str, str]] = [
     ("topics", "Topics with counts and trending terms"),
     ("latest", "Newest stories: /latest [topic]"),
     ("search", "Search articles: /search <words>"),
+    ("brief", "Today's briefing for this chat"),
+    ("subscribe", "Pick topics for your daily briefing"),
+    ("subscriptions", "What you receive, and when"),
+    ("follow", "Follow keywords: /follow <words> [-word]"),
+    ("settime", "Briefing time: /settime HH:MM"),
+    ("timezone", "Your time zone: /timezone Area/City"),
     ("help", "How to use this bot"),
 ]
 
@@ -24,6 +30,12 @@ HELP = """<b>briefbot</b> serves short briefings of the news it has ingested.
 /search &lt;words&gt; — full-text search; filters <code>topic:ai</code>,
 <code>source:reuters</code>, <code>since:2d</code>
 /read_&lt;id&gt; — the full article (each entry shows its command)
+/brief — today's briefing of your topics and follows
+
+/subscribe [topic…] — pick topics (no argument: tap to toggle); /unsubscribe [topic…|all]
+/follow &lt;words&gt; — follow keywords, <code>-word</code> excludes; /unfollow [words|all]
+/settime HH:MM, /timezone Area/City — when your daily briefing comes
+/subscriptions — your topics, follows, time and time zone
 /help — this message
 
 Any plain text you send in a private chat is searched."""

@@ -1,0 +1,352 @@
+"""Deliver due briefings: plan, claim, compose, send under flood limits, record.
+
+Guarantees (see storage/deliveries.py for the log itself):
+
+* A slot is claimed (a committed row) before anything is sent, so a second worker or replica
+  never sends it too; one that is missed during downtime is recorded as skipped, never
+  silently dropped.
+* Each message of a briefing is recorded (``messages_sent``) right after Telegram accepts it,
+  and a retry resumes after the last recorded one. The window between Telegram accepting a
+  message and that commit is **at-least-once**: a crash exactly there (or a network timeout
+  after Telegram already accepted the message) resends that one message once the claim's
+  lease expires. We chose this over at-most-once because a skipped briefing is worse than one
+  duplicated message; no other message of the briefing is ever sent twice.
+* Flood limits (bot/sendgate.py): one global pace and rolling one-second window
+  (``send_rate_per_second``) shared by every send of the run, per-chat spacing (1 s for
+  private chats, 3 s for groups). ``RetryAfter`` pauses every send and the message is
+  retried (in this run when the wait is short, else the row is deferred to a later run);
+  ``Forbidden`` deactivates the chat; ``ChatMigrated`` moves the chat to its new id and
+  resends there; transient network errors are retried with backoff, then recorded as failed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, NamedTuple, Protocol
+
+from sqlalchemy.orm import Session, sessionmaker
+from telegram.constants import ParseMode
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
+
+from bot.sendgate import SendGate
+from bot.settings import Settings
+from briefings import schedule
+from briefings.compose import compose_briefing, save_briefing
+from briefings.topics import Taxonomy
+from storage import chat_state
+from storage import deliveries as log_
+from storage.deliveries import Claim
+
+log = logging.getLogger(__name__)
+
+
+class Composed(NamedTuple):
+    """A composed briefing: its saved row (if any) and its HTML messages ([] = nothing new)."""
+
+    briefing_id: int | None
+    messages: list[str]
+
+
+class Composer(Protocol):
+    """Compose (and save) one chat's briefing inside the caller's transaction."""
+
+    def __call__(self, session: Session, chat_id: int, now: datetime) -> Composed: ...
+
+
+class Sender(Protocol):
+    """What the deliverer needs of ``telegram.Bot``."""
+
+    async def send_message(self, chat_id: int, text: str, *, parse_mode: Any = ...) -> Any: ...
+
+
+@dataclass(frozen=True)
+class DeliveryConfig:
+    """Delivery knobs (built from Settings; tests shorten the waits)."""
+
+    default_timezone: str = "UTC"
+    default_time: str = "08:00"
+    grace: timedelta = timedelta(minutes=120)
+    quiet: schedule.QuietHours | None = None
+    lease: timedelta = timedelta(seconds=300)
+    rate: float = 25.0
+    private_spacing: float = 1.0
+    group_spacing: float = 3.0
+    max_inline_wait: float = 30.0  # longer RetryAfter waits defer the row to a later run
+    network_retries: int = 3
+    backoff: float = 1.0
+    concurrency: int = 0  # 0 = derived from the rate
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> DeliveryConfig:
+        """The configuration the settings describe."""
+        return cls(
+            default_timezone=settings.default_timezone,
+            default_time=settings.default_briefing_time,
+            grace=timedelta(minutes=settings.catchup_grace_minutes),
+            quiet=schedule.parse_quiet_hours(settings.quiet_hours),
+            lease=timedelta(seconds=settings.delivery_lease_seconds),
+            rate=settings.send_rate_per_second,
+        )
+
+    def workers(self) -> int:
+        """How many chats are worked on at once."""
+        return self.concurrency or max(2, min(64, round(self.rate * 2)))
+
+
+@dataclass
+class RunReport:
+    """What one delivery run did."""
+
+    due: int = 0
+    resumed: int = 0
+    sent: int = 0
+    messages: int = 0
+    empty: int = 0
+    failed: int = 0
+    deferred: int = 0
+    skipped: int = 0
+    waiting: int = 0
+    lost_claims: int = 0
+    retry_after: int = 0
+    deactivated: int = 0
+    migrated: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+MAX_FLOOD_WAITS = 5  # short flood waits in a row for one message before it is deferred
+
+
+class _LostClaim(Exception):
+    """Another worker took the claim over (our lease expired)."""
+
+
+@dataclass(frozen=True)
+class _Item:
+    chat_id: int = 0
+    slot: datetime | None = None
+    delivery_id: int | None = None  # a row to resume
+
+
+class Deliverer:
+    """One delivery run: plan due slots, then claim, compose and send each (workers)."""
+
+    def __init__(
+        self,
+        bot: Sender,
+        sessions: sessionmaker[Session],
+        compose: Composer,
+        config: DeliveryConfig,
+        *,
+        clock: Callable[[], datetime] | None = None,
+        gate: SendGate | None = None,
+    ) -> None:
+        self.bot, self.sessions, self.compose, self.config = bot, sessions, compose, config
+        self.clock = clock or (lambda: datetime.now(UTC))
+        self.gate = gate or SendGate(config.rate)
+        self.report = RunReport()
+
+    async def run(self) -> RunReport:
+        """Deliver everything due now; return what happened."""
+        items = await asyncio.to_thread(self._plan)
+        queue: asyncio.Queue[_Item] = asyncio.Queue()
+        for item in items:
+            queue.put_nowait(item)
+        workers = [
+            asyncio.create_task(self._worker(queue))
+            for _ in range(min(self.config.workers(), len(items)))
+        ]
+        try:
+            await asyncio.gather(*workers)
+        finally:
+            for task in workers:
+                task.cancel()
+        return self.report
+
+    # ------------------------------------------------------------------ planning
+    def _plan(self) -> list[_Item]:
+        now, config = self.clock(), self.config
+        items: list[_Item] = []
+        with self.sessions() as session, session.begin():
+            for row in log_.schedules(session):
+                try:
+                    at = schedule.parse_time(row.briefing_time or config.default_time)
+                    tz = schedule.zone(row.timezone or config.default_timezone)
+                except schedule.ScheduleError as exc:
+                    log.warning("chat %s: %s; using the defaults", row.chat_id, exc)
+                    at = schedule.parse_time(config.default_time)
+                    tz = schedule.zone(config.default_timezone)
+                decision = schedule.decide(
+                    now, at=at, tz=tz, baseline=row.baseline, grace=config.grace,
+                    quiet=config.quiet,
+                )  # fmt: skip
+                if decision.skipped:
+                    self.report.skipped += log_.record_skipped(
+                        session, row.chat_id, list(decision.skipped), now
+                    )
+                if decision.waiting:
+                    self.report.waiting += 1
+                if decision.due:
+                    items.append(_Item(row.chat_id, decision.due))
+            resumed = log_.reclaimable(session, now, config.lease)
+        self.report.due, self.report.resumed = len(items), len(resumed)
+        return [_Item(delivery_id=delivery_id) for delivery_id in resumed] + items
+
+    # ------------------------------------------------------------------ claiming
+    def _claim(self, item: _Item) -> Claim | None:
+        now = self.clock()
+        with self.sessions() as session, session.begin():
+            if item.delivery_id is not None:
+                claim = log_.reclaim(session, item.delivery_id, now, self.config.lease)
+            else:
+                assert item.slot is not None
+                claim = log_.claim_new(session, item.chat_id, item.slot, now)
+        if claim is None or claim.messages or claim.briefing_id is not None:
+            return claim
+        # compose in a second transaction: the claim is already visible to other workers
+        try:
+            with self.sessions() as session, session.begin():
+                composed = self.compose(session, claim.chat_id, now)
+                if not log_.attach_briefing(session, claim, *composed, now):
+                    raise _LostClaim  # roll the saved briefing back
+        except _LostClaim:
+            self.report.lost_claims += 1
+            return None
+        return claim
+
+    def _write(self, action: Callable[..., bool], *args: Any) -> bool:
+        with self.sessions() as session, session.begin():
+            ok = action(session, *args)
+        if not ok:
+            self.report.lost_claims += 1
+        return ok
+
+    # ------------------------------------------------------------------ sending
+    async def _worker(self, queue: asyncio.Queue[_Item]) -> None:
+        while not queue.empty():
+            item = queue.get_nowait()
+            try:
+                await self._deliver(item)
+            except Exception as exc:  # a bug must not stop the other chats
+                log.exception("delivery of %s failed", item)
+                self.report.errors.append(f"{item}: {exc!r}")
+
+    async def _deliver(self, item: _Item) -> None:
+        claim = await asyncio.to_thread(self._claim, item)
+        if claim is None:
+            return
+        if not claim.messages:
+            await self._finish(claim, log_.EMPTY)
+            self.report.empty += 1
+            return
+        network_failures = flood_waits = migrations = 0
+        while claim.messages_sent < len(claim.messages):
+            try:
+                await self._send(claim.chat_id, claim.messages[claim.messages_sent])
+            except RetryAfter as exc:
+                self.report.retry_after += 1
+                wait = _seconds(exc)
+                self.gate.pause(wait)
+                flood_waits += 1
+                if wait > self.config.max_inline_wait or flood_waits > MAX_FLOOD_WAITS:
+                    until = self.clock() + timedelta(seconds=wait)
+                    reason = f"flood wait {wait:.0f}s"
+                    if await asyncio.to_thread(self._write, log_.defer, claim, until, reason):
+                        self.report.deferred += 1
+                    return
+                continue
+            except Forbidden as exc:
+                await asyncio.to_thread(self._forbidden, claim, str(exc))
+                return
+            except ChatMigrated as exc:
+                migrations += 1
+                if migrations > 2:  # a chain of migrations: something is off, do not loop
+                    await self._finish(claim, log_.FAILED, str(exc))
+                    return
+                await asyncio.to_thread(self._migrate, claim, int(exc.new_chat_id))
+                continue
+            except BadRequest as exc:  # our text or the chat is wrong: retrying cannot help
+                await self._finish(claim, log_.FAILED, str(exc))
+                return
+            except NetworkError as exc:
+                network_failures += 1
+                if network_failures > self.config.network_retries:
+                    await self._finish(claim, log_.FAILED, f"network: {exc}")
+                    return
+                await asyncio.sleep(self.config.backoff * 2 ** (network_failures - 1))
+                continue
+            except TelegramError as exc:
+                await self._finish(claim, log_.FAILED, str(exc))
+                return
+            network_failures = flood_waits = 0
+            self.report.messages += 1
+            sent = claim.messages_sent + 1
+            now = self.clock()
+            if not await asyncio.to_thread(self._write, log_.record_progress, claim, sent, now):
+                return  # our lease was taken over: the new holder resumes from its record
+        if await self._finish(claim, log_.SENT):
+            self.report.sent += 1
+
+    async def _send(self, chat_id: int, text: str) -> None:
+        spacing = self.config.private_spacing if chat_id > 0 else self.config.group_spacing
+        await self.gate.wait(chat_id, spacing)
+        try:
+            await self.bot.send_message(chat_id, text, parse_mode=ParseMode.HTML)
+        finally:
+            self.gate.done()
+
+    async def _finish(self, claim: Claim, status: str, error: str | None = None) -> bool:
+        now = self.clock()
+        if status == log_.FAILED:
+            self.report.failed += 1
+            log.warning("delivery to chat %s failed: %s", claim.chat_id, error)
+        return await asyncio.to_thread(self._write, log_.finish, claim, status, now, error)
+
+    def _forbidden(self, claim: Claim, error: str) -> None:
+        now = self.clock()
+        with self.sessions() as session, session.begin():
+            chat_state.set_chat_active(session, claim.chat_id, False)
+            ok = log_.finish(session, claim, log_.FAILED, now, error)
+        self.report.deactivated += 1
+        self.report.failed += ok
+        log.info("chat %s blocked the bot or removed it: deactivated", claim.chat_id)
+
+    def _migrate(self, claim: Claim, new_chat_id: int) -> None:
+        with self.sessions() as session, session.begin():
+            chat_state.migrate_chat(session, claim.chat_id, new_chat_id)
+        claim.chat_id = new_chat_id
+        self.report.migrated += 1
+        log.info("chat migrated to %s", new_chat_id)
+
+
+def _seconds(exc: RetryAfter) -> float:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        value = exc.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+def briefing_composer(taxonomy: Taxonomy, default_timezone: str = "UTC") -> Composer:
+    """The real composer: ``briefings.compose`` over the chat's subscriptions, saved."""
+
+    def compose(session: Session, chat_id: int, now: datetime) -> Composed:
+        composed = compose_briefing(
+            session, chat_id=chat_id, taxonomy=taxonomy, now=now, default_timezone=default_timezone
+        )
+        if composed.empty:
+            return Composed(None, [])  # nothing new: recorded as "empty", no message
+        briefing = save_briefing(session, chat_id, composed, now)
+        return Composed(briefing.id, list(briefing.messages))
+
+    return compose

@@ -1,0 +1,276 @@
+"""Admin commands: /stats, /sources, /reingest (progress in one message) and /ingest (a file).
+
+The admin gate (bot/handlers/gate.py) has already refused everyone else.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import shlex
+from collections.abc import Coroutine
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from telegram import Document, Message, Update
+from telegram.constants import ParseMode
+from telegram.error import BadRequest
+from telegram.ext import CommandHandler, ContextTypes, MessageHandler, filters
+
+from bot.context import app_context
+from bot.format import esc, pack_blocks
+from bot.handlers.common import args_text, send, typing
+from bot.render import when
+from bot.terminal import TERMINAL_CHAT_ID
+from briefings.ingest import FileResult, IngestReport
+from storage import deliveries
+from storage.queries import source_counts, store_stats
+
+log = logging.getLogger(__name__)
+
+MENU: list[tuple[str, str]] = [
+    ("stats", "Admin: store statistics"),
+    ("sources", "Admin: outlets and article counts"),
+    ("reingest", "Admin: re-derive all articles"),
+    ("ingest", "Admin: ingest a dump file (send it with /ingest as caption)"),
+]
+PROGRESS_EVERY = 2.0  # seconds between progress edits (Telegram allows ~1 edit/s per chat)
+BUSY = "admin_busy"
+USAGE_INGEST = (
+    "Usage: send a dump file (.txt, .html, .jsonl, .xml) with the caption /ingest, "
+    "or reply /ingest to a message holding one."
+)
+
+
+async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Show store statistics: documents, articles, stories, topics, subscribers, errors."""
+    await typing(update, context)
+    with app_context(context).sessions() as session:
+        st = store_stats(session)
+        today = deliveries.delivery_counts(session, *deliveries.day_bounds(datetime.now(UTC)))
+    lines = [
+        "<b>Store statistics</b>",
+        f"Documents: {st.documents} ({st.documents_failed} failed)",
+        f"Articles: {st.articles}",
+        f"Stories: {st.stories}",
+        f"Topics: {st.topics}",
+        f"Chats: {st.chats}, subscribers: {st.subscribers}",
+        f"Last ingest: {esc(when(st.last_ingest)) or 'never'}",
+        f"Deliveries today: {today.sent} sent, {today.failed} failed, {today.pending} pending, "
+        f"{today.skipped} skipped",
+    ]
+    if st.last_errors:
+        lines.append("<b>Recent errors</b>")
+        lines += [
+            f"• {esc(Path(path).name[:80])}: {esc(error[:200])}" for path, error in st.last_errors
+        ]
+    await send(update, context, "\n".join(lines))
+
+
+async def sources(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """List the outlets with their article counts."""
+    await typing(update, context)
+    with app_context(context).sessions() as session:
+        counts = source_counts(session)
+    if not counts:
+        await send(update, context, "No articles yet.")
+        return
+    lines = [f"<b>Sources</b> ({len(counts)} outlets)"]
+    lines += [f"{esc(outlet[:200])}: {count}" for outlet, count in counts]
+    for text in pack_blocks(lines, separator="\n"):
+        await send(update, context, text)
+
+
+def _busy(context: ContextTypes.DEFAULT_TYPE) -> bool:
+    """Claim the single ingest slot; False when a (re)ingest is already running."""
+    if context.bot_data.get(BUSY):
+        return False
+    context.bot_data[BUSY] = True
+    return True
+
+
+async def _in_background(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, work: Coroutine[Any, Any, None]
+) -> None:
+    """Run long work without holding up other chats; inline in the terminal chat."""
+    if app_context(context).settings.telegram_bot_token is None:
+        await work  # a terminal script expects its commands to run in order
+    else:
+        context.application.create_task(work, update=update)  # errors reach the handler
+
+
+async def reingest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Re-derive every article from the stored raw documents, showing progress."""
+    ctx = app_context(context)
+    if not _busy(context):
+        await send(update, context, "An ingest is already running; try again when it is done.")
+        return
+    try:
+        with ctx.sessions() as session:
+            total = store_stats(session).documents
+        message = await send(update, context, f"Re-ingesting {total} documents…")
+    except BaseException:
+        context.bot_data[BUSY] = False
+        raise
+    await _in_background(update, context, _reingest(update, context, message, total))
+
+
+async def _reingest(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, message: Message | None, total: int
+) -> None:
+    ctx = app_context(context)
+    try:
+        done: list[FileResult] = []
+        work = asyncio.ensure_future(asyncio.to_thread(ctx.ingestor.reingest, done.append))
+        shown = ""
+        while True:
+            finished, _ = await asyncio.wait({work}, timeout=PROGRESS_EVERY)
+            if finished:
+                break
+            stored = sum(result.stored for result in done)
+            text = f"Re-ingesting… {len(done)}/{total} documents, {stored} articles"
+            if message is not None and text != shown:
+                await _edit(message, text)
+                shown = text
+        final = "<b>Re-ingest finished</b>\n" + _report_text(work.result())
+        if message is not None:
+            await _edit(message, final)
+        else:
+            await send(update, context, final)
+    finally:
+        context.bot_data[BUSY] = False
+
+
+async def _edit(message: Message, text: str) -> None:
+    try:
+        await message.edit_text(text[:4000], parse_mode=ParseMode.HTML)
+    except BadRequest as exc:
+        if "not modified" not in str(exc).lower():
+            raise
+
+
+def _report_text(report: IngestReport) -> str:
+    lines = [esc(report.summary_line())]
+    for result in report.errors[:10]:
+        lines.append(f"• {esc(Path(result.path).name[:80])}: {esc((result.error or '')[:200])}")
+    if len(report.errors) > 10:
+        lines.append(f"… and {len(report.errors) - 10} more errors (see /stats)")
+    return "\n".join(lines)
+
+
+def _result_text(name: str, result: FileResult) -> str:
+    head = f"<b>{esc(name[:100])}</b>: "
+    if result.status == "unchanged":
+        return head + "already ingested (same bytes); nothing to do."
+    if result.status == "error":
+        return head + f"not ingested — {esc((result.error or 'unknown error')[:300])}"
+    if result.status == "empty":
+        return head + "no articles found in it."
+    return head + f"{result.stored} articles stored, {result.duplicates} duplicates dropped."
+
+
+async def ingest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Ingest a dump file sent with /ingest (or replied to); /ingest <path> in the terminal."""
+    ctx = app_context(context)
+    message = update.effective_message
+    document = _document(message)
+    if document is None:
+        paths = args_text(context)
+        if paths and _in_terminal(update, context):
+            await _ingest_paths(update, context, paths)
+        elif paths:
+            await send(
+                update, context, "Server paths work only in the terminal chat. " + USAGE_INGEST
+            )
+        elif _in_terminal(update, context):
+            await send(
+                update, context, "Usage in the terminal chat: /ingest PATH… (files or folders)"
+            )
+        else:
+            await send(update, context, USAGE_INGEST)
+        return
+    limit = ctx.settings.max_upload_bytes
+    if document.file_size is not None and document.file_size > limit:
+        await send(
+            update,
+            context,
+            f"That file is too large ({_mb(document.file_size)}; limit {_mb(limit)}).",
+        )
+        return
+    if not _busy(context):
+        await send(update, context, "An ingest is already running; try again when it is done.")
+        return
+    await typing(update, context)
+    await _in_background(update, context, _ingest_document(update, context, document))
+
+
+async def _ingest_document(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, document: Document
+) -> None:
+    ctx = app_context(context)
+    limit = ctx.settings.max_upload_bytes
+    try:
+        file = await context.bot.get_file(document.file_id)
+        data = bytes(await file.download_as_bytearray())
+        if len(data) > limit:
+            await send(update, context, f"That file is too large (limit {_mb(limit)}).")
+            return
+        name = Path(document.file_name or f"upload-{document.file_unique_id}.txt").name[:200]
+        result = await asyncio.to_thread(ctx.ingestor.ingest_bytes, f"telegram/{name}", data)
+        if result.stored:
+            await asyncio.to_thread(ctx.ingestor.refresh_trending)
+        await send(update, context, _result_text(name, result))
+    finally:
+        context.bot_data[BUSY] = False
+
+
+def _document(message: Message | None) -> Document | None:
+    if message is None:
+        return None
+    if message.document is not None:
+        return message.document
+    replied = message.reply_to_message
+    return replied.document if replied is not None else None
+
+
+def _in_terminal(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    """True in the local terminal chat (no bot token; chat 0), never on Telegram."""
+    chat = update.effective_chat
+    no_telegram = app_context(context).settings.telegram_bot_token is None
+    return no_telegram and chat is not None and chat.id == TERMINAL_CHAT_ID
+
+
+async def _ingest_paths(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> None:
+    ctx = app_context(context)
+    try:
+        paths = [Path(part).expanduser() for part in shlex.split(text)]
+    except ValueError as exc:
+        await send(update, context, f"Cannot read those paths: {esc(str(exc))}")
+        return
+    if not _busy(context):
+        await send(update, context, "An ingest is already running; try again when it is done.")
+        return
+    try:
+        report = await asyncio.to_thread(ctx.ingestor.ingest_paths, paths)
+    finally:
+        context.bot_data[BUSY] = False
+    if not report.files:
+        await send(update, context, "No files found there.")
+        return
+    await send(update, context, "<b>Ingest finished</b>\n" + _report_text(report))
+
+
+def _mb(size: int) -> str:
+    return f"{size / 1_048_576:.1f} MB"
+
+
+HANDLERS = [
+    CommandHandler("stats", stats),
+    CommandHandler("sources", sources),
+    CommandHandler("reingest", reingest),
+    CommandHandler("ingest", ingest),
+    MessageHandler(
+        filters.Document.ALL & filters.CaptionRegex(r"^/ingest(?:@\w+)?(?:\s|$)"), ingest
+    ),
+]

@@ -1,0 +1,41 @@
+"""/brief: today's briefing for this chat, composed from its subscriptions and stored."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from telegram import Update
+from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes
+
+from bot.context import app_context
+from bot.handlers.common import send, typing
+from briefings.compose import brief_messages
+from storage import chats
+
+
+async def brief(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Send today's briefing (shown again if already composed today, else composed now)."""
+    ctx = app_context(context)
+    chat = update.effective_chat
+    if chat is None:
+        return
+    if update.callback_query is not None:
+        await update.callback_query.answer()
+    await typing(update, context)
+    with ctx.sessions() as session, session.begin():
+        chats.ensure_chat(session, chat.id, kind=chat.type)
+        messages = brief_messages(
+            session,
+            chat_id=chat.id,
+            taxonomy=ctx.taxonomy,
+            now=datetime.now(UTC),
+            default_timezone=ctx.settings.default_timezone,
+        )
+    for text in messages:
+        await send(update, context, text)
+
+
+HANDLERS = [
+    CommandHandler("brief", brief),
+    CallbackQueryHandler(brief, pattern=r"^brief$"),
+]

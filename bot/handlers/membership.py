@@ -1,0 +1,31 @@
+"""The bot's own membership: blocked or removed → deliveries stop; back → they resume."""
+
+from __future__ import annotations
+
+from telegram import ChatMember, Update
+from telegram.ext import ChatMemberHandler, ContextTypes
+
+from bot.context import app_context
+from storage import chat_state, chats
+
+GONE = {ChatMember.BANNED, ChatMember.LEFT}  # "kicked" (blocked in private chats), "left"
+
+
+async def on_my_chat_member(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Deactivate a chat's deliveries when the bot is blocked or removed; reactivate on return."""
+    change = update.my_chat_member
+    if change is None:
+        return
+    new = change.new_chat_member
+    member = new.status not in GONE and getattr(new, "is_member", True) is not False
+    chat = change.chat
+    ctx = app_context(context)
+    with ctx.sessions() as session, session.begin():
+        if member:
+            row = chats.ensure_chat(session, chat.id, kind=chat.type, title=chat.title)
+            row.active = True
+        else:
+            chat_state.set_chat_active(session, chat.id, False)
+
+
+HANDLERS = [ChatMemberHandler(on_my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER)]

@@ -1,0 +1,293 @@
+"""/subscribe, /unsubscribe, /subscriptions, /settime, /timezone, /follow and /unfollow."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy.orm import Session
+from telegram import Update
+from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes
+
+from bot.context import AppContext, app_context
+from bot.format import esc, fit_callback
+from bot.handlers.common import Buttons, args_text, show
+from briefings import subscriptions as subs
+from briefings.errors import InvalidSetting
+from briefings.topics import Topic
+from storage import chats
+
+MAX_TOPIC_BUTTONS = 98  # Telegram allows 100 buttons; two go to "Done"/"Settings"
+USAGE_SUBSCRIBE = (
+    "Usage: /subscribe [topic…] — e.g. <code>/subscribe ai, china</code>; see /topics."
+)
+USAGE_UNSUBSCRIBE = "Usage: /unsubscribe [topic…|all]"
+USAGE_SETTIME = (
+    "Usage: /settime HH:MM — your local time for the daily briefing, e.g. /settime 07:30"
+)
+USAGE_TIMEZONE = "Usage: /timezone Area/City — e.g. <code>/timezone Europe/Berlin</code>"
+USAGE_FOLLOW = (
+    "Usage: /follow &lt;keywords&gt; — stories with all these words; <code>-word</code> "
+    "excludes one. E.g. <code>/follow chips tariffs -sports</code>"
+)
+USAGE_UNFOLLOW = "Usage: /unfollow [keywords|all]"
+
+
+@contextmanager
+def _chat_session(update: Update, ctx: AppContext) -> Iterator[tuple[Session, int]]:
+    """A transaction with the update's chat row in place (created on first contact)."""
+    chat = update.effective_chat
+    assert chat is not None
+    title = (chat.title or chat.full_name or chat.username or "")[:300] or None
+    with ctx.sessions() as session, session.begin():
+        chats.ensure_chat(session, chat.id, kind=chat.type, title=title)
+        yield session, chat.id
+
+
+def _labels(topics: list[Topic]) -> str:
+    return ", ".join(f"<b>{esc(topic.label)}</b>" for topic in topics)
+
+
+def _toggle_keyboard(ctx: AppContext, subscribed: set[str]) -> Buttons:
+    buttons: Buttons = []
+    row: list[tuple[str, str]] = []
+    for topic in ctx.taxonomy.topics[:MAX_TOPIC_BUTTONS]:
+        data = f"sub:{topic.slug}"
+        if len(data.encode()) > 64:  # unreachable by button; /subscribe <slug> still works
+            continue
+        mark = "✅ " if topic.slug in subscribed else ""
+        row.append((f"{mark}{topic.label}"[:60], fit_callback(data)))
+        if len(row) == 2:
+            buttons.append(row)
+            row = []
+    buttons.append(row)
+    buttons.append([("Done", "sub:-done")])
+    return buttons
+
+
+async def _show_toggles(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    ctx = app_context(context)
+    with _chat_session(update, ctx) as (session, chat_id):
+        subscribed = subs.subscribed_slugs(session, chat_id)
+    text = (
+        "<b>Your topics</b>\nTap a topic to subscribe or unsubscribe (✅ = subscribed). "
+        "Your daily briefing covers these topics."
+    )
+    await show(update, context, text, _toggle_keyboard(ctx, subscribed))
+
+
+async def subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Subscribe to topics: /subscribe [topic…] (no argument: a keyboard to toggle)."""
+    ctx = app_context(context)
+    wanted = args_text(context)
+    if not wanted:
+        await _show_toggles(update, context)
+        return
+    topics, unknown = subs.resolve_topics(ctx.taxonomy, wanted)
+    if not topics:
+        await show(update, context, f"I don't know “{esc(wanted[:100])}”. {USAGE_SUBSCRIBE}")
+        return
+    with _chat_session(update, ctx) as (session, chat_id):
+        added, already = subs.subscribe(session, chat_id, topics)
+    lines = []
+    if added:
+        lines.append(f"Subscribed to {_labels(added)}.")
+    if already:
+        lines.append(f"Already subscribed to {_labels(already)}.")
+    if unknown:
+        lines.append(f"Unknown topics: {esc(', '.join(unknown)[:300])} (see /topics).")
+    lines.append("See /subscriptions for everything you receive.")
+    await show(update, context, "\n".join(lines))
+
+
+async def unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Unsubscribe from topics: /unsubscribe [topic…|all] (no argument: the keyboard)."""
+    ctx = app_context(context)
+    wanted = args_text(context)
+    if not wanted:
+        await _show_toggles(update, context)
+        return
+    if wanted.casefold() == "all":
+        with _chat_session(update, ctx) as (session, chat_id):
+            removed, _ = subs.unsubscribe(session, chat_id, None)
+            follows = len(chats.subscriptions(session, chat_id, chats.FOLLOW))
+        text = f"Unsubscribed from {removed} topic{'s' if removed != 1 else ''}."
+        if follows:
+            text += " Your keyword follows stay: /unfollow all removes them."
+        await show(update, context, text)
+        return
+    topics, unknown = subs.resolve_topics(ctx.taxonomy, wanted)
+    if not topics:
+        await show(update, context, f"I don't know “{esc(wanted[:100])}”. {USAGE_UNSUBSCRIBE}")
+        return
+    with _chat_session(update, ctx) as (session, chat_id):
+        _, absent = subs.unsubscribe(session, chat_id, topics)
+    removed_topics = [topic for topic in topics if topic not in absent]
+    lines = []
+    if removed_topics:
+        lines.append(f"Unsubscribed from {_labels(removed_topics)}.")
+    if absent:
+        lines.append(f"You were not subscribed to {_labels(absent)}.")
+    if unknown:
+        lines.append(f"Unknown topics: {esc(', '.join(unknown)[:300])} (see /topics).")
+    await show(update, context, "\n".join(lines))
+
+
+async def toggle_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Toggle a topic from the /subscribe keyboard (``sub:<slug>``; ``sub:-done`` closes)."""
+    assert update.callback_query is not None
+    ctx = app_context(context)
+    slug = (update.callback_query.data or "sub:").split(":", 1)[1]
+    if slug == "-done":
+        await _show_preferences(update, context)
+        return
+    if ctx.taxonomy.get(slug) is None:
+        await update.callback_query.answer("That topic no longer exists.")
+        return
+    with _chat_session(update, ctx) as (session, chat_id):
+        subs.toggle_topic(session, chat_id, slug)
+    await _show_toggles(update, context)
+
+
+async def subscriptions(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Show this chat's topics, keyword follows, briefing time and time zone."""
+    await _show_preferences(update, context)
+
+
+async def _show_preferences(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    ctx = app_context(context)
+    with _chat_session(update, ctx) as (session, chat_id):
+        prefs = subs.preferences(
+            session,
+            ctx.taxonomy,
+            chat_id,
+            default_time=ctx.settings.default_briefing_time,
+            default_timezone=ctx.settings.default_timezone,
+        )
+    lines = ["<b>Your subscriptions</b>"]
+    if prefs.topics:
+        lines.append("Topics: " + _labels(prefs.topics))
+    else:
+        lines.append("Topics: none yet — /subscribe to pick some.")
+    if prefs.follows:
+        lines.append("Following:")
+        lines += [f"• <code>{esc(key)}</code>" for _, key in prefs.follows]
+    else:
+        lines.append("Keyword follows: none — e.g. <code>/follow chips -sports</code>.")
+    default = " (default)"
+    lines.append(
+        f"Daily briefing at <b>{esc(prefs.briefing_time)}</b>"
+        f"{default if prefs.time_is_default else ''} (/settime), time zone "
+        f"<b>{esc(prefs.timezone)}</b>{default if prefs.timezone_is_default else ''} (/timezone)."
+    )
+    await show(update, context, "\n".join(lines), [[("Change topics", "sub:-menu")]])
+
+
+async def menu_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Open the topic keyboard from the /subscriptions message."""
+    await _show_toggles(update, context)
+
+
+async def settime(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Set the local time of the daily briefing: /settime HH:MM."""
+    ctx = app_context(context)
+    wanted = args_text(context)
+    if not wanted:
+        await show(update, context, USAGE_SETTIME)
+        return
+    try:
+        with _chat_session(update, ctx) as (session, chat_id):
+            value = subs.set_briefing_time(session, chat_id, wanted)
+    except InvalidSetting as exc:
+        await show(update, context, f"“{esc(wanted[:40])}”: {esc(str(exc))}. {USAGE_SETTIME}")
+        return
+    await show(
+        update,
+        context,
+        f"Your daily briefing will come at <b>{value}</b> your time "
+        "(/timezone sets it; /subscriptions shows everything).",
+    )
+
+
+async def timezone(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Set this chat's time zone: /timezone Area/City."""
+    ctx = app_context(context)
+    wanted = args_text(context)
+    if not wanted:
+        await show(update, context, USAGE_TIMEZONE)
+        return
+    try:
+        with _chat_session(update, ctx) as (session, chat_id):
+            name = subs.set_timezone(session, chat_id, wanted)
+    except InvalidSetting as exc:
+        await show(update, context, f"“{esc(wanted[:60])}”: {esc(str(exc))}\n{USAGE_TIMEZONE}")
+        return
+    await show(update, context, f"Time zone set to <b>{esc(name)}</b>.")
+
+
+async def follow(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Follow stories with keywords: /follow <words> [-excluded]."""
+    ctx = app_context(context)
+    wanted = args_text(context)
+    if not wanted:
+        await show(update, context, USAGE_FOLLOW)
+        return
+    try:
+        with _chat_session(update, ctx) as (session, chat_id):
+            query, new = subs.follow(session, chat_id, wanted)
+    except InvalidSetting as exc:
+        await show(update, context, f"{esc(str(exc)).capitalize()}.\n{USAGE_FOLLOW}")
+        return
+    key = f"<code>{esc(query.key)}</code>"
+    if new:
+        await show(update, context, f"Following {key}. Matching stories come with your briefing.")
+    else:
+        await show(update, context, f"You already follow {key}.")
+
+
+async def unfollow(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Stop following keywords: /unfollow [keywords|all] (no argument: buttons)."""
+    ctx = app_context(context)
+    wanted = args_text(context)
+    if not wanted:
+        with _chat_session(update, ctx) as (session, chat_id):
+            follows = [(s.id, s.key) for s in chats.subscriptions(session, chat_id, chats.FOLLOW)]
+        if not follows:
+            await show(update, context, "You follow no keywords. " + USAGE_FOLLOW)
+            return
+        buttons: Buttons = [[(f"✖ {key}"[:60], f"unfollow:{id_}")] for id_, key in follows]
+        await show(update, context, "Tap a follow to remove it. " + USAGE_UNFOLLOW, buttons)
+        return
+    with _chat_session(update, ctx) as (session, chat_id):
+        removed = subs.unfollow(session, chat_id, None if wanted.casefold() == "all" else wanted)
+    if removed:
+        await show(update, context, f"Removed {removed} follow{'s' if removed != 1 else ''}.")
+    else:
+        await show(update, context, "You don't follow that. See /subscriptions.")
+
+
+async def unfollow_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Remove the follow of an /unfollow button (``unfollow:<id>``)."""
+    assert update.callback_query is not None
+    ctx = app_context(context)
+    follow_id = int((update.callback_query.data or "unfollow:0").split(":")[1])
+    with _chat_session(update, ctx) as (session, chat_id):
+        key = subs.unfollow_id(session, chat_id, follow_id)
+    if key is None:
+        await show(update, context, "That follow was already removed. See /subscriptions.")
+    else:
+        await show(update, context, f"Stopped following <code>{esc(key)}</code>.")
+
+
+HANDLERS = [
+    CommandHandler("subscribe", subscribe),
+    CommandHandler("unsubscribe", unsubscribe),
+    CommandHandler("subscriptions", subscriptions),
+    CommandHandler("settime", settime),
+    CommandHandler("timezone", timezone),
+    CommandHandler("follow", follow),
+    CommandHandler("unfollow", unfollow),
+    CallbackQueryHandler(menu_button, pattern=r"^sub:-menu$"),
+    CallbackQueryHandler(toggle_button, pattern=r"^sub:(?:[a-z0-9-]{1,60}|-done)$"),
+    CallbackQueryHandler(unfollow_button, pattern=r"^unfollow:\d{1,12}$"),
+]

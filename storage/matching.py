@@ -1,0 +1,43 @@
+"""Unranked full-text matching for keyword follows: which recent articles hold every word.
+
+Briefings need the set of matching recent articles, not a ranked page with snippets, so
+this skips BM25/``ts_rank_cd`` and snippets entirely. It uses the same index
+and the same sanitising (:func:`storage.search.query_terms`) as search.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from storage.search import fts5_match, query_terms, tsquery
+
+
+def matching_article_ids(session: Session, user_text: str, *, min_id: int = 0) -> list[int]:
+    """Return ids (at least ``min_id``) of articles containing every word of ``user_text``.
+
+    Only the full-text index is read (no article rows, no ranking), so it stays fast on a
+    large store; callers narrow the ids to a time window themselves (ids grow with time,
+    so ``min_id`` = the smallest id of the window's articles bounds the work).
+
+    Args:
+        session: an open session.
+        user_text: raw words (sanitised here, like a search).
+        min_id: smallest article id of interest.
+    """
+    terms = query_terms(user_text)
+    if not terms:
+        return []
+    if session.get_bind().dialect.name == "postgresql":
+        sql = text(
+            "SELECT id FROM articles WHERE search_vector @@ to_tsquery('english', :q) "
+            "AND id >= :min_id ORDER BY id"
+        )
+        query = tsquery(terms)
+    else:
+        sql = text(
+            "SELECT rowid FROM article_fts WHERE article_fts MATCH :q AND rowid >= :min_id "
+            "ORDER BY rowid"
+        )
+        query = fts5_match(terms)
+    return [int(row[0]) for row in session.execute(sql, {"q": query, "min_id": min_id})]
