@@ -12,6 +12,7 @@ import hashlib
 import re
 import unicodedata
 from collections.abc import Hashable, Iterable
+from functools import cache
 
 import numpy as np
 from datasketch import MinHash, MinHashLSH
@@ -54,8 +55,16 @@ def shingles(text: str, size: int = SHINGLE) -> set[bytes]:
     return {" ".join(words[i : i + size]).encode("utf-8") for i in range(len(words) - size + 1)}
 
 
+@cache
+def _permutations(num_perm: int) -> tuple[np.ndarray, np.ndarray]:
+    # datasketch draws the same permutations for a seed every time; drawing them is a
+    # large share of the cost of a signature, so draw them once per process
+    permutations: tuple[np.ndarray, np.ndarray] = MinHash(num_perm=num_perm, seed=SEED).permutations
+    return permutations
+
+
 def _minhash(text: str, num_perm: int) -> MinHash:
-    mh = MinHash(num_perm=num_perm, seed=SEED)
+    mh = MinHash(num_perm=num_perm, seed=SEED, permutations=_permutations(num_perm))
     items = shingles(text)
     if items:
         mh.update_batch(list(items))

@@ -25,6 +25,8 @@ log = logging.getLogger(__name__)
 MAX_FILE_BYTES = 64 * 1024 * 1024
 TRENDING_WINDOW = timedelta(days=2)
 TRENDING_MAX_ARTICLES = 5000
+# newest articles compared with a new one for near-duplicates and same events
+RECENT_ARTICLES = 10_000
 
 
 @dataclass
@@ -230,17 +232,31 @@ class Ingestor:
             taken_uids = docs.articles_by_uid(session, (a.uid for a in derived))
             near = self._near_index(session)
             kept: set[int] = set()
+            used: set[str] = set()
             for position, new in enumerate(derived):
-                existing = previous_by_hash.get(new.content_hash) or previous.get(new.uid)
+                base = new.uid
+                if base in used:  # same outlet and title twice in one dump: distinct articles
+                    base = _suffixed(base, f"{digest}:{position}")
+                other_version = _suffixed(base, digest)
+                existing = (
+                    previous_by_hash.get(new.content_hash)
+                    or previous.get(base)
+                    or previous.get(other_version)
+                )
                 if existing is not None and existing.id in kept:
                     result.duplicates += 1  # twice in one dump
                     continue
                 if existing is None and new.content_hash in elsewhere:
                     result.duplicates += 1  # already stored from another document
                     continue
-                if existing is None and new.uid in taken_uids:
-                    # same outlet and title in another dump: a different version, own uid
-                    new = replace(new, uid=new.uid[:24] + digest[:8])
+                if existing is not None:
+                    uid = existing.uid
+                elif base in taken_uids:
+                    uid = other_version  # same outlet and title in another dump: own uid
+                else:
+                    uid = base
+                used.update((new.uid, uid))
+                new = replace(new, uid=uid)
                 story_id = self._story_for(session, near, new, existing)
                 stored = docs.store_article(
                     session, document, new, position=position, story_id=story_id, existing=existing
@@ -267,7 +283,7 @@ class Ingestor:
         if existing is not None and existing.story_id is not None:
             return existing.story_id
         if self._events is None:
-            self._events = load_event_index(session)
+            self._events = load_event_index(session, limit=RECENT_ARTICLES)
         key = event_key(new.title, new.keyphrases, new.published or datetime.now(UTC))
         story_id: int | None = None
         if new.minhash:
@@ -282,13 +298,18 @@ class Ingestor:
         return story_id
 
     def _near_index(self, session: Session) -> NearDuplicateIndex:
+        # bounded memory: past 1.5× the window, rebuild from the newest articles
+        if self._near is not None and len(self._near) > RECENT_ARTICLES * 3 // 2:
+            self._near = None
+        if self._events is not None and len(self._events) > RECENT_ARTICLES * 3 // 2:
+            self._events = None
         if self._near is None:
             index = NearDuplicateIndex()
             rows = session.execute(
                 select(Article.id, Article.story_id, Article.minhash)
                 .where(Article.minhash.is_not(None))
                 .order_by(Article.id.desc())
-                .limit(50_000)
+                .limit(RECENT_ARTICLES)
             )
             for article_id, story_id, signature in rows:
                 if story_id is not None:
@@ -331,3 +352,8 @@ class Ingestor:
             rarity = idf_rarity(model.idf) if model is not None else None
             terms = trending_terms(((t, b) for t, b in rows), rarity=rarity)
             docs.replace_trending(session, terms)
+
+
+def _suffixed(uid: str, salt: str) -> str:
+    """A uid variant for a distinct article that shares outlet and title with another."""
+    return uid[:24] + hashlib.sha256(salt.encode()).hexdigest()[:8]

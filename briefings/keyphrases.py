@@ -19,6 +19,7 @@ __all__ = ["keyphrases"]
 _TOKEN = re.compile(r"[^\W_](?:[\w&'’.-]*[^\W_])?|[.!?;:,()\"“”—–]|\s-\s")
 _BREAK = frozenset('.!?;:,()"“”—–') | {" - "}
 _SENTENCE_END = frozenset('.!?"“”')
+MAX_BODY_CHARS = 20_000  # a long story's key phrases are in its first pages
 _GENERIC_TEXT = """
     said says say told tell according also would could one two three new year years
     last first people time times week month day days today yesterday monday tuesday
@@ -51,8 +52,9 @@ def _is_capitalised(word: str) -> bool:
     return word[:1].isupper() or (len(word) > 1 and any(c.isupper() for c in word[1:]))
 
 
-def _candidates(text: str, stop: frozenset[str]) -> list[tuple[str, bool, int]]:
-    """(phrase, is_proper_name, token position) for every candidate occurrence."""
+def _candidates(text: str, stop: frozenset[str]) -> tuple[list[tuple[str, bool, int]], int]:
+    """(phrase, is_proper_name, token position) for every candidate occurrence, and the
+    number of tokens of ``text``."""
     out: list[tuple[str, bool, int]] = []
     tokens = _TOKEN.findall(text)
     proper: list[str] = []
@@ -114,7 +116,7 @@ def _candidates(text: str, stop: frozenset[str]) -> list[tuple[str, bool, int]]:
         sentence_start = False
     flush_proper(len(tokens))
     flush_plain(len(tokens))
-    return out
+    return out, len(tokens)
 
 
 def _norm(phrase: str) -> str:
@@ -141,8 +143,9 @@ def keyphrases(title: str, body: str, k: int = 8) -> list[str]:
     if k <= 0 or not (title.strip() or body.strip()):
         return []
     stop = _stop_words()
-    occurrences = _candidates(body, stop)
-    title_keys = {_norm(p) for p, _, _ in _candidates(title, stop)}
+    occurrences, n_tokens = _candidates(body[:MAX_BODY_CHARS], stop)
+    in_title, _ = _candidates(title, stop)
+    title_keys = {_norm(p) for p, _, _ in in_title}
     total = max(len(occurrences), 1)
     stats: dict[str, list[float]] = {}  # key -> [count, proper count, first position]
     forms: dict[str, dict[str, int]] = {}
@@ -153,12 +156,12 @@ def keyphrases(title: str, body: str, k: int = 8) -> list[str]:
         entry[1] += is_proper
         form_counts = forms.setdefault(key, {})
         form_counts[phrase] = form_counts.get(phrase, 0) + 1
-    for phrase, is_proper, _ in _candidates(title, stop):
+    for phrase, is_proper, _ in in_title:
         key = _norm(phrase)
         if key not in stats:
             stats[key] = [0.0, float(is_proper), 0.0]
             forms[key] = {phrase: 1}
-    n_tokens = max(len(_TOKEN.findall(body)), 1)
+    n_tokens = max(n_tokens, 1)
     scored: list[tuple[float, str]] = []
     for key, (count, proper_count, first) in stats.items():
         words = key.count(" ") + 1

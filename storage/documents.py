@@ -159,7 +159,8 @@ def store_article(
     if existing is None:
         session.add(article)
     session.flush()
-    session.execute(delete(ArticleTopic).where(ArticleTopic.article_id == article.id))
+    if existing is not None:
+        session.execute(delete(ArticleTopic).where(ArticleTopic.article_id == article.id))
     session.add_all(
         ArticleTopic(article_id=article.id, topic_slug=slug, score=score)
         for slug, score in new.topics

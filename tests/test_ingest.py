@@ -108,3 +108,23 @@ def test_seeds_ingest_on_postgres(postgres_url: str) -> None:
     assert again.stored == 0
     with ctx.sessions() as session:
         assert session.scalar(select(func.count(Article.id))) == 8
+
+
+def test_same_title_twice_in_one_dump_stores_both_with_stable_ids(
+    tmp_path: Path, sqlite_url: str
+) -> None:
+    import json
+
+    dump = tmp_path / "live.jsonl"
+    rows = [
+        {"title": "Live updates", "source": "Wire", "text": "Zebras crossed the river. " * 12},
+        {"title": "Live updates", "source": "Wire", "text": "Lions slept in the shade. " * 12},
+    ]
+    dump.write_text("\n".join(json.dumps(row) for row in rows))
+    ctx = build_context(make_settings(sqlite_url))
+    first = ctx.ingestor.ingest_paths([dump])
+    assert not first.errors and first.stored == 2
+    ids = [(a.uid, a.id) for a in _articles(ctx)]
+    assert len({uid for uid, _ in ids}) == 2
+    ctx.ingestor.ingest_paths([dump], force=True)
+    assert [(a.uid, a.id) for a in _articles(ctx)] == ids
