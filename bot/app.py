@@ -10,7 +10,7 @@ from telegram import BotCommand, BotCommandScopeChat, BotCommandScopeDefault, Li
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaults
 from telegram.request import BaseRequest
 
-from bot.context import KEY, AppContext
+from bot.context import KEY, AppContext, sync_topics
 from bot.handlers import (
     admin,
     brief,
@@ -28,7 +28,6 @@ from bot.settings import Settings
 from briefings.ingest import Ingestor
 from briefings.pipeline import PipelineConfig
 from briefings.topics import load_taxonomy
-from storage import documents
 from storage.engine import make_engine, make_session_factory
 from storage.models import Article
 from storage.schema import ensure_schema
@@ -49,8 +48,7 @@ def build_context(settings: Settings) -> AppContext:
     ensure_schema(engine, auto_upgrade=settings.db_auto_upgrade)
     sessions = make_session_factory(engine)
     taxonomy = load_taxonomy(extra=settings.topics_file)
-    with sessions() as session, session.begin():
-        documents.sync_topics(session, [(t.slug, t.label) for t in taxonomy.topics])
+    sync_topics(sessions, taxonomy)
     config = PipelineConfig(taxonomy=taxonomy, summarizer=settings.summarizer)
     return AppContext(settings, sessions, taxonomy, Ingestor(sessions, config))
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -10,7 +10,8 @@ from telegram.ext import ContextTypes
 
 from bot.settings import Settings
 from briefings.ingest import Ingestor
-from briefings.topics import Taxonomy
+from briefings.topics import Taxonomy, load_taxonomy
+from storage import documents
 
 KEY = "briefbot"
 
@@ -23,6 +24,24 @@ class AppContext:
     sessions: sessionmaker[Session]
     taxonomy: Taxonomy
     ingestor: Ingestor
+
+    def reload_taxonomy(self) -> Taxonomy:
+        """Re-read the taxonomy files and tag new articles with them from now on.
+
+        Raises:
+            briefings.errors.TaxonomyError: a file is invalid; the running taxonomy stays.
+        """
+        taxonomy = load_taxonomy(extra=self.settings.topics_file)
+        sync_topics(self.sessions, taxonomy)
+        self.taxonomy = taxonomy
+        self.ingestor.config = replace(self.ingestor.config, taxonomy=taxonomy)
+        return taxonomy
+
+
+def sync_topics(sessions: sessionmaker[Session], taxonomy: Taxonomy) -> None:
+    """Make the store's topics table match ``taxonomy``."""
+    with sessions() as session, session.begin():
+        documents.sync_topics(session, [(t.slug, t.label) for t in taxonomy.topics])
 
 
 def app_context(context: ContextTypes.DEFAULT_TYPE | Any) -> AppContext:

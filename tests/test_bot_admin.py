@@ -6,6 +6,8 @@ import io
 import re
 import sys
 from collections.abc import AsyncIterator
+from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -53,7 +55,14 @@ async def test_non_admins_are_refused_and_nothing_happens(
     app: App, fake_api: FakeTelegram, seeded_ctx: AppContext
 ) -> None:
     before = _counts(seeded_ctx)
-    for command in ("/stats", "/sources", "/reingest", "/ingest", "/ingest /etc/passwd"):
+    for command in (
+        "/stats",
+        "/sources",
+        "/reingest",
+        "/ingest",
+        "/ingest /etc/passwd",
+        "/reload_topics",
+    ):
         [reply] = await say(app, fake_api, command)
         assert reply["plain"] == "Sorry, that command is not allowed for you.", command
     update = fake_api.send_document(
@@ -77,6 +86,21 @@ async def test_stats_for_admin(app: App, fake_api: FakeTelegram) -> None:
     assert "subscribers: 1" in text and "Last ingest: " in text and "never" not in text
     assert "Deliveries today: 0 sent, 0 failed, 0 pending" in text
     assert [a["action"] for a in fake_api.chat_actions if a["chat_id"] == ADMIN] == ["typing"]
+
+
+async def test_reload_topics_adds_a_user_topic_and_keeps_old_ones_on_error(
+    app: App, fake_api: FakeTelegram, seeded_ctx: AppContext, tmp_path: Path
+) -> None:
+    extra = tmp_path / "mine.toml"
+    seeded_ctx.settings = replace(seeded_ctx.settings, topics_file=extra)
+    extra.write_text('[[topic]]\nslug = "arctic"\nlabel = "Arctic"\nkeywords = ["Greenland"]\n')
+    [reply] = await say(app, fake_api, "/reload_topics", chat_id=ADMIN)
+    assert "Reloaded" in reply["plain"] and seeded_ctx.taxonomy.get("arctic") is not None
+    [latest] = await say(app, fake_api, "/latest arctic", chat_id=ADMIN)
+    assert "No stories in Arctic yet" in latest["plain"]  # stored articles: after /reingest
+    extra.write_text("[[topic]]\nslug = 'broken\n")
+    [broken] = await say(app, fake_api, "/reload_topics", chat_id=ADMIN)
+    assert "not reloaded" in broken["plain"] and seeded_ctx.taxonomy.get("arctic") is not None
 
 
 async def test_sources_for_admin(app: App, fake_api: FakeTelegram) -> None:

@@ -23,6 +23,7 @@ from bot.format import esc, pack_blocks
 from bot.handlers.common import args_text, send, typing
 from bot.render import when
 from bot.terminal import TERMINAL_CHAT_ID
+from briefings.errors import TaxonomyError
 from briefings.ingest import FileResult, IngestReport
 from storage import deliveries
 from storage.queries import source_counts, store_stats
@@ -34,6 +35,7 @@ MENU: list[tuple[str, str]] = [
     ("sources", "Admin: outlets and article counts"),
     ("reingest", "Admin: re-derive all articles"),
     ("ingest", "Admin: ingest a dump file (send it with /ingest as caption)"),
+    ("reload_topics", "Admin: re-read the topic taxonomy files"),
 ]
 PROGRESS_EVERY = 2.0  # seconds between progress edits (Telegram allows ~1 edit/s per chat)
 BUSY = "admin_busy"
@@ -265,7 +267,23 @@ def _mb(size: int) -> str:
     return f"{size / 1_048_576:.1f} MB"
 
 
+async def reload_topics(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Re-read the taxonomy (default file plus TOPICS_FILE) without a restart."""
+    try:
+        taxonomy = app_context(context).reload_taxonomy()
+    except TaxonomyError as exc:
+        await send(update, context, f"Topics not reloaded, the old ones stay: {esc(str(exc))}")
+        return
+    await send(
+        update,
+        context,
+        f"Reloaded {len(taxonomy)} topics. New articles are tagged with them; "
+        "/reingest re-tags the stored ones.",
+    )
+
+
 HANDLERS = [
+    CommandHandler("reload_topics", reload_topics),
     CommandHandler("stats", stats),
     CommandHandler("sources", sources),
     CommandHandler("reingest", reingest),

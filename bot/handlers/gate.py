@@ -19,7 +19,7 @@ from storage import chats
 
 log = logging.getLogger(__name__)
 
-ADMIN_ONLY = frozenset({"reingest", "ingest", "stats", "sources"})
+ADMIN_ONLY = frozenset({"reingest", "ingest", "stats", "sources", "reload_topics"})
 SEEN = "seen_chats"
 _COMMAND = re.compile(r"^/([A-Za-z0-9_]{1,64})(?:@([A-Za-z0-9_]{1,64}))?(?:\s|$)")
 
