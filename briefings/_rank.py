@@ -203,8 +203,10 @@ def _surface(sentences: Sequence[str], params: Params) -> tuple[Matrix, Matrix, 
     count = np.fromiter(map(str.count, sentences, repeat(" ", m)), np.float64, count=m) + 1.0
     lengths = np.maximum(low - count, 0.0) * (params.w_short / low)
     lengths += np.minimum(np.maximum(count - high, 0.0), 2.0 * high) * (params.w_long / high)
-    # No lower-case letter (heading, byline, code) or under 4 words.
+    # No lower-case letter (heading, byline, code), under 4 words, or an unquoted question.
     no_lower = np.fromiter(map(str.__eq__, map(str.upper, sentences), sentences), bool, count=m)
+    # a short question in the narrator's voice is a subheading or a teaser, not a finding
+    question = np.fromiter((s.rstrip("\"'’” ").endswith("?") for s in sentences), bool, count=m)
     fragment = no_lower | (count < 4.0)
     quoted = np.zeros(m)
     findall = _QUOTED.findall
@@ -213,6 +215,7 @@ def _surface(sentences: Sequence[str], params: Params) -> tuple[Matrix, Matrix, 
             quoted[i] = sum(map(len, findall(s))) / len(s)
         elif s[:1] in "'‘" and (single := _SINGLE_QUOTED.match(s)) is not None:
             quoted[i] = single.end() / len(s)  # 'We are here,' she said.
+    fragment |= question & (quoted < 0.5) & (count < 12.0)
     usable = int(np.count_nonzero(~fragment & (quoted < 0.5)))
     return lengths, quoted, fragment.astype(np.float64), usable
 

@@ -26,7 +26,7 @@ MAX_FILE_BYTES = 64 * 1024 * 1024
 TRENDING_WINDOW = timedelta(days=2)
 TRENDING_MAX_ARTICLES = 5000
 # newest articles compared with a new one for near-duplicates and same events
-RECENT_ARTICLES = 10_000
+RECENT_ARTICLES = 5_000
 
 
 @dataclass
@@ -298,10 +298,10 @@ class Ingestor:
         return story_id
 
     def _near_index(self, session: Session) -> NearDuplicateIndex:
-        # bounded memory: past 1.5× the window, rebuild from the newest articles
-        if self._near is not None and len(self._near) > RECENT_ARTICLES * 3 // 2:
+        # bounded memory: past 1.2× the window, rebuild from the newest articles
+        if self._near is not None and len(self._near) > RECENT_ARTICLES * 6 // 5:
             self._near = None
-        if self._events is not None and len(self._events) > RECENT_ARTICLES * 3 // 2:
+        if self._events is not None and len(self._events) > RECENT_ARTICLES * 6 // 5:
             self._events = None
         if self._near is None:
             index = NearDuplicateIndex()

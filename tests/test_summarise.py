@@ -297,3 +297,16 @@ def test_fast_mmr_matches_exhaustive_mmr(n: int, mmr: float, duplicate: float) -
             assert select(values, sim, n, mmr, duplicate) == _select_exhaustive(
                 values, sim, n, mmr, duplicate
             )
+
+
+def test_short_narrator_questions_are_not_summary_sentences() -> None:
+    text = (
+        "Donald Trump said the US must have Greenland for national security reasons.\n\n"
+        "Why does Trump want Greenland?\n\n"
+        "The island sits between Europe and North America and holds valuable minerals.\n\n"
+        "Denmark's prime minister said the territory belongs to the people of Greenland.\n\n"
+        "NATO allies held military drills on the island in September this year."
+    )
+    summary = summarise(text, 3)
+    assert len(summary) == 3
+    assert all(not sentence.endswith("?") for sentence in summary)
