@@ -25,8 +25,9 @@ log = logging.getLogger(__name__)
 MAX_FILE_BYTES = 64 * 1024 * 1024
 TRENDING_WINDOW = timedelta(days=2)
 TRENDING_MAX_ARTICLES = 5000
-# newest articles compared with a new one for near-duplicates and same events
-RECENT_ARTICLES = 5_000
+# newest articles compared with a new one for near-duplicates and same events: the
+# in-memory indexes cost ~20 MB per 1,000 articles, so this bounds the worker's memory
+RECENT_ARTICLES = 2_000
 
 
 @dataclass
