@@ -146,6 +146,11 @@ class NearDuplicateIndex:
             self._lsh.remove(key)
             del self._sigs[key]
 
+    def evict_oldest(self, keep: int) -> None:
+        """Forget the oldest-added keys until at most ``keep`` remain (bounded memory)."""
+        while len(self._sigs) > keep:
+            self.remove(next(iter(self._sigs)))
+
     def query(self, sig: bytes) -> list[Hashable]:
         """Keys whose estimated similarity to ``sig`` reaches the threshold, best first."""
         candidates = self._lsh.query(_from_bytes(sig))

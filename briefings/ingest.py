@@ -299,10 +299,11 @@ class Ingestor:
         return story_id
 
     def _near_index(self, session: Session) -> NearDuplicateIndex:
-        # bounded memory: past 1.2× the window, rebuild from the newest articles
-        if self._near is not None and len(self._near) > RECENT_ARTICLES * 6 // 5:
-            self._near = None
-        if self._events is not None and len(self._events) > RECENT_ARTICLES * 6 // 5:
+        # bounded memory: the LSH index forgets its oldest entries; the event index (no
+        # removal) is rebuilt from the newest articles once it holds twice the window
+        if self._near is not None:
+            self._near.evict_oldest(RECENT_ARTICLES)
+        if self._events is not None and len(self._events) > RECENT_ARTICLES * 2:
             self._events = None
         if self._near is None:
             index = NearDuplicateIndex()

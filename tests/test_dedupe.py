@@ -85,3 +85,14 @@ def test_detect_language():
     )
     assert detect_language("ok") is None
     assert detect_language("") is None
+
+
+def test_index_evicts_oldest_entries() -> None:
+    texts = [f"story number {i} about a different subject entirely, word{i} " * 5 for i in range(5)]
+    index = NearDuplicateIndex()
+    for i, text in enumerate(texts):
+        index.add(i, minhash_signature(text))
+    index.evict_oldest(3)
+    assert len(index) == 3 and 0 not in index and 1 not in index and 4 in index
+    assert index.query(minhash_signature(texts[4])) == [4]
+    assert index.query(minhash_signature(texts[0])) == []
