@@ -233,7 +233,8 @@ class Ingestor:
             taken_uids = docs.articles_by_uid(session, (a.uid for a in derived))
             near = self._near_index(session)
             kept: set[int] = set()
-            used: set[str] = set()
+            used: set[str] = set()  # uids given out in this dump
+            seen: set[str] = set()  # content hashes stored from this dump
             for position, new in enumerate(derived):
                 base = new.uid
                 if base in used:  # same outlet and title twice in one dump: distinct articles
@@ -244,7 +245,7 @@ class Ingestor:
                     or previous.get(base)
                     or previous.get(other_version)
                 )
-                if existing is not None and existing.id in kept:
+                if new.content_hash in seen or (existing is not None and existing.id in kept):
                     result.duplicates += 1  # twice in one dump
                     continue
                 if existing is None and new.content_hash in elsewhere:
@@ -257,6 +258,7 @@ class Ingestor:
                 else:
                     uid = base
                 used.update((new.uid, uid))
+                seen.add(new.content_hash)
                 new = replace(new, uid=uid)
                 story_id = self._story_for(session, near, new, existing)
                 stored = docs.store_article(
@@ -300,10 +302,10 @@ class Ingestor:
 
     def _near_index(self, session: Session) -> NearDuplicateIndex:
         # bounded memory: the LSH index forgets its oldest entries; the event index (no
-        # removal) is rebuilt from the newest articles once it holds twice the window
+        # removal) is rebuilt from the newest articles once it holds 1.5× the window
         if self._near is not None:
             self._near.evict_oldest(RECENT_ARTICLES)
-        if self._events is not None and len(self._events) > RECENT_ARTICLES * 2:
+        if self._events is not None and len(self._events) > RECENT_ARTICLES * 3 // 2:
             self._events = None
         if self._near is None:
             index = NearDuplicateIndex()

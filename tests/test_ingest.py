@@ -128,3 +128,18 @@ def test_same_title_twice_in_one_dump_stores_both_with_stable_ids(
     assert len({uid for uid, _ in ids}) == 2
     ctx.ingestor.ingest_paths([dump], force=True)
     assert [(a.uid, a.id) for a in _articles(ctx)] == ids
+
+
+def test_identical_article_twice_in_one_dump_is_stored_once(
+    tmp_path: Path, sqlite_url: str
+) -> None:
+    import json
+
+    row = {"title": "Same story", "source": "Wire", "text": "Zebras crossed the river. " * 12}
+    other = {"title": "Other story", "source": "Wire", "text": "Lions slept in the sun. " * 12}
+    dump = tmp_path / "dup.jsonl"
+    dump.write_text("\n".join(json.dumps(r) for r in (row, other, row)))
+    ctx = build_context(make_settings(sqlite_url))
+    report = ctx.ingestor.ingest_paths([dump])
+    assert not report.errors, report.errors
+    assert report.stored == 2 and report.duplicates == 1
