@@ -11,10 +11,14 @@ import sys
 from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.settings import Settings, SettingsError
 from briefings.errors import BriefingsError
 from storage.errors import StorageError
+
+if TYPE_CHECKING:
+    from bot.context import AppContext
 
 log = logging.getLogger("briefbot")
 
@@ -109,14 +113,12 @@ def cmd_chat(settings: Settings, args: argparse.Namespace) -> int:
     return _terminal(settings, ctx)
 
 
-def _terminal(settings: Settings, ctx: object) -> int:
+def _terminal(settings: Settings, ctx: AppContext) -> int:
     from dataclasses import replace
 
     from bot.app import build_application
-    from bot.context import AppContext
     from bot.terminal import TERMINAL_CHAT_ID, TerminalRequest, interactive, run_terminal_chat
 
-    assert isinstance(ctx, AppContext)
     # whoever runs the terminal chat has the shell: they are an admin there
     local = replace(
         settings, telegram_bot_token=None, admin_ids=settings.admin_ids | {TERMINAL_CHAT_ID}
