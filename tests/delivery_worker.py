@@ -22,8 +22,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bot.delivery import Composed, Composer, Deliverer, DeliveryConfig
 from storage.engine import make_engine, make_session_factory
 from storage.models import Briefing, Chat, Subscription
+from storage.schema import ensure_schema
 
 SLOT = datetime(2026, 5, 4, 8, 0, tzinfo=UTC)  # 08:00 UTC: the test slot
+
+
+def migrated_store(url: str) -> sessionmaker[Session]:
+    """Sessions on the store at ``url``, its schema upgraded to the newest revision."""
+    engine = make_engine(url)
+    ensure_schema(engine, auto_upgrade=True)
+    return make_session_factory(engine)
 
 
 def seed_chats(

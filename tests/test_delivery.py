@@ -10,12 +10,19 @@ import sys
 import time
 from collections import Counter
 from collections.abc import AsyncIterator
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from delivery_worker import SLOT, fast_config, fixed_clock, seed_chats, text_composer
+from delivery_worker import (
+    SLOT,
+    fast_config,
+    fixed_clock,
+    migrated_store,
+    seed_chats,
+    text_composer,
+)
+from factories import point_at_fake
 from fakebot import FakeTelegram
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session, sessionmaker
@@ -28,9 +35,7 @@ from bot.delivery import Deliverer, DeliveryConfig, RunReport
 from bot.jobs import AppJobStore, InboxWatch
 from bot.sendgate import SendGate
 from storage import chat_state, deliveries
-from storage.engine import make_engine, make_session_factory
 from storage.models import Chat, Delivery, SourceDocument, Subscription
-from storage.schema import ensure_schema
 
 ROOT = Path(__file__).resolve().parent.parent
 NOW = SLOT + timedelta(seconds=30)
@@ -38,9 +43,7 @@ NOW = SLOT + timedelta(seconds=30)
 
 @pytest.fixture
 def sessions(sqlite_url: str) -> sessionmaker[Session]:
-    engine = make_engine(sqlite_url)
-    ensure_schema(engine, auto_upgrade=True)
-    return make_session_factory(engine)
+    return migrated_store(sqlite_url)
 
 
 @pytest.fixture
@@ -377,21 +380,10 @@ def test_settings_reject_bad_quiet_hours() -> None:
         Settings.from_env({"QUIET_HOURS": "late"})
 
 
-def _telegram(ctx: AppContext, fake: FakeTelegram, **overrides: object) -> AppContext:
-    ctx.settings = replace(
-        ctx.settings,
-        telegram_bot_token=fake.token,
-        telegram_api_base_url=fake.base_url,
-        telegram_file_base_url=fake.base_file_url,
-        **overrides,  # type: ignore[arg-type]
-    )
-    return ctx
-
-
 async def test_my_chat_member_deactivates_and_reactivates(
     fake_api: FakeTelegram, ctx: AppContext
 ) -> None:
-    _telegram(ctx, fake_api)
+    point_at_fake(ctx, fake_api)
     seed_chats(ctx.sessions, [808])
     application = build_application(ctx.settings, ctx)
 
@@ -418,7 +410,7 @@ async def test_jobs_survive_a_restart_and_deliver_with_the_real_composer(
     dump = inbox / "new.txt"
     dump.write_text("Inbox test story\n\nA brand new story arrived in the inbox folder today.\n")
     os.utime(dump, (time.time() - 60, time.time() - 60))
-    ctx = _telegram(seeded_ctx, fake_api, inbox_dir=inbox)
+    ctx = point_at_fake(seeded_ctx, fake_api, inbox_dir=inbox)
     now = datetime.now(UTC)
     at = f"{(now - timedelta(minutes=1)):%H:%M}"
     day_ago = now - timedelta(days=1)

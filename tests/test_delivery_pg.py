@@ -13,7 +13,14 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from delivery_worker import SLOT, fast_config, fixed_clock, seed_chats, text_composer
+from delivery_worker import (
+    SLOT,
+    fast_config,
+    fixed_clock,
+    migrated_store,
+    seed_chats,
+    text_composer,
+)
 from fakebot import FakeTelegram
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -24,7 +31,6 @@ from bot.delivery import Deliverer
 from storage import chat_state, deliveries
 from storage.engine import make_engine, make_session_factory
 from storage.models import Chat, Delivery, Subscription
-from storage.schema import ensure_schema
 
 pytestmark = pytest.mark.postgres
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,9 +39,7 @@ NOW = SLOT + timedelta(seconds=20)
 
 @pytest.fixture
 def pg_sessions(postgres_url: str) -> sessionmaker[Session]:
-    engine = make_engine(postgres_url)
-    ensure_schema(engine, auto_upgrade=True)
-    return make_session_factory(engine)
+    return migrated_store(postgres_url)
 
 
 @pytest.fixture
