@@ -5,13 +5,15 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from fakebot import fake_api, fake_app  # noqa: F401  (fixtures)
+from fakebot import FakeTelegram, fake_api, fake_app  # noqa: F401  (fixtures)
+from telegram import Bot
+from telegram.request import HTTPXRequest
 
 from bot.app import build_context
 from bot.context import AppContext
@@ -102,3 +104,11 @@ def seeded_ctx(_seeded_template: Path, tmp_path: Path) -> AppContext:
     path = tmp_path / "seeded.sqlite3"
     shutil.copy(_seeded_template, path)
     return build_context(make_settings(f"sqlite:///{path}"))
+
+
+@pytest.fixture
+async def bot(fake_api: FakeTelegram) -> AsyncIterator[Bot]:  # noqa: F811 (fixture arg)
+    """A PTB Bot talking to the fake Bot API (room for concurrent sends)."""
+    request = HTTPXRequest(connection_pool_size=16)
+    async with Bot(fake_api.token, base_url=fake_api.base_url, request=request) as bot:
+        yield bot

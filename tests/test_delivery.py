@@ -9,7 +9,6 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -27,7 +26,6 @@ from fakebot import FakeTelegram
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session, sessionmaker
 from telegram import Bot
-from telegram.request import HTTPXRequest
 
 from bot.app import build_application
 from bot.context import AppContext
@@ -44,13 +42,6 @@ NOW = SLOT + timedelta(seconds=30)
 @pytest.fixture
 def sessions(sqlite_url: str) -> sessionmaker[Session]:
     return migrated_store(sqlite_url)
-
-
-@pytest.fixture
-async def bot(fake_api: FakeTelegram) -> AsyncIterator[Bot]:
-    request = HTTPXRequest(connection_pool_size=16)
-    async with Bot(fake_api.token, base_url=fake_api.base_url, request=request) as bot:
-        yield bot
 
 
 async def deliver(

@@ -8,7 +8,6 @@ import os
 import subprocess
 import sys
 from collections import Counter
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -25,7 +24,6 @@ from fakebot import FakeTelegram
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 from telegram import Bot
-from telegram.request import HTTPXRequest
 
 from bot.delivery import Deliverer
 from storage import chat_state, deliveries
@@ -40,13 +38,6 @@ NOW = SLOT + timedelta(seconds=20)
 @pytest.fixture
 def pg_sessions(postgres_url: str) -> sessionmaker[Session]:
     return migrated_store(postgres_url)
-
-
-@pytest.fixture
-async def bot(fake_api: FakeTelegram) -> AsyncIterator[Bot]:
-    request = HTTPXRequest(connection_pool_size=16)
-    async with Bot(fake_api.token, base_url=fake_api.base_url, request=request) as bot:
-        yield bot
 
 
 def test_two_replicas_1000_subscribers_no_duplicates_none_missing(
