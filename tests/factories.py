@@ -13,6 +13,7 @@ from telegram.ext import Application
 
 from bot.app import build_application
 from bot.context import AppContext
+from storage import documents
 
 CHAT = 4242  # a private chat (user id == chat id)
 ADMIN = 777  # in make_settings' admin_ids
@@ -92,3 +93,25 @@ def current(fake: FakeTelegram, message: dict[str, Any]) -> dict[str, Any]:
 def read_ids(text: str) -> list[int]:
     """Article ids of the /read_<id> commands in a text."""
     return [int(n) for n in re.findall(r"/read_(\d+)", text)]
+
+
+def new_article(uid: str, title: str, body: str, **kw: object) -> documents.NewArticle:
+    """A derived article ready for ``storage.documents.store_article``; ``kw`` overrides."""
+    values: dict[str, object] = {
+        "uid": uid,
+        "content_hash": f"hash-{uid}",
+        "title": title,
+        "body": body,
+        "source": "Example News",
+        "byline": None,
+        "published": None,
+        "dateline": None,
+        "url": None,
+        "summary": [],
+        "keyphrases": [],
+        "language": "en",
+        "minhash": None,
+        "topics": [],
+    }
+    values.update(kw)
+    return documents.NewArticle(**values)  # type: ignore[arg-type]

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
+from factories import new_article
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage import documents
@@ -89,25 +90,7 @@ HOSTILE = [
 ]
 
 
-def _article(uid: str, title: str, body: str, **kw: object) -> documents.NewArticle:
-    values: dict[str, object] = {
-        "uid": uid,
-        "content_hash": f"hash-{uid}",
-        "title": title,
-        "body": body,
-        "source": "Example News",
-        "byline": None,
-        "published": None,
-        "dateline": None,
-        "url": None,
-        "summary": [],
-        "keyphrases": [],
-        "language": "en",
-        "minhash": None,
-        "topics": [],
-    }
-    values.update(kw)
-    return documents.NewArticle(**values)  # type: ignore[arg-type]
+_article = new_article
 
 
 def add_articles(sessions: sessionmaker[Session], articles: list[documents.NewArticle]) -> None:

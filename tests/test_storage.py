@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
+from factories import new_article
 
 from storage import chats, documents, queries
 from storage.engine import make_engine, make_session_factory, normalise_url
@@ -16,24 +17,9 @@ from storage.search import SearchFilters, search_articles
 
 
 def _article(uid: str, title: str, body: str, **kw: object) -> documents.NewArticle:
-    values: dict[str, object] = {
-        "uid": uid,
-        "content_hash": uid * 2,
-        "title": title,
-        "body": body,
-        "source": "Example News",
-        "byline": None,
-        "published": None,
-        "dateline": None,
-        "url": None,
-        "summary": [body.split(".")[0] + "."],
-        "keyphrases": [],
-        "language": "en",
-        "minhash": None,
-        "topics": [("ai", 0.9)],
-    }
-    values.update(kw)
-    return documents.NewArticle(**values)  # type: ignore[arg-type]
+    kw.setdefault("summary", [body.split(".")[0] + "."])
+    kw.setdefault("topics", [("ai", 0.9)])
+    return new_article(uid, title, body, **kw)
 
 
 @pytest.fixture
