@@ -34,6 +34,7 @@ from telegram.ext import Application
 from bot.context import KEY, AppContext
 from bot.delivery import Deliverer, DeliveryConfig, briefing_composer
 from bot.jobstore import AppJobStore, jobstore_engine
+from bot.sendgate import GateRateLimiter
 from briefings.ingest import iter_input_files
 from storage import deliveries, heartbeats
 
@@ -160,11 +161,13 @@ async def watchdog_job(application: Application[Any, Any, Any, Any, Any, Any]) -
 async def deliver_job(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Send every briefing that is due now (and resume interrupted ones)."""
     ctx = _ctx(application)
+    limiter = getattr(application.bot, "rate_limiter", None)
     deliverer = Deliverer(
         application.bot,
         ctx.sessions,
         briefing_composer(ctx.taxonomy, ctx.settings.default_timezone),
         DeliveryConfig.from_settings(ctx.settings),
+        gate=limiter.gate if isinstance(limiter, GateRateLimiter) else None,  # one flood control
     )
     report = await deliverer.run()
     if report.due or report.resumed or report.skipped:

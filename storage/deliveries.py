@@ -54,6 +54,8 @@ class Claim:
     briefing_id: int | None = None
     messages_sent: int = 0
     messages: list[str] = field(default_factory=list)
+    attempts: int = 1  # claims of this row so far, this one included
+    error: str | None = None  # why it was last deferred (e.g. a send timed out)
 
 
 @dataclass(frozen=True)
@@ -197,8 +199,9 @@ def reclaim(
         delivery_id: a row from :func:`reclaimable`.
         now: the current instant.
         lease: as for :func:`reclaimable`; the condition is re-checked under the lock.
-        max_attempts: a row claimed this often already is marked failed instead (a briefing
-            that crashes its worker every time must not be retried forever).
+        max_attempts: a stale claim taken over this often already is marked failed instead
+            (a briefing that crashes its worker every time must not be retried forever);
+            deliberately deferred rows (flood waits, network errors) are not counted.
     """
     row = session.scalars(
         select(Delivery)
@@ -207,7 +210,7 @@ def reclaim(
     ).first()
     if row is None:
         return None
-    if row.attempts >= max_attempts:
+    if row.status == CLAIMED and row.attempts >= max_attempts:
         row.status, row.claim_token = FAILED, None
         row.error = f"gave up after {row.attempts} attempts ({row.error or 'worker lost'})"
         return None
@@ -220,7 +223,10 @@ def reclaim(
         briefing = session.get(Briefing, row.briefing_id)
         messages = list(briefing.messages) if briefing is not None else []
     session.flush()
-    return Claim(row.id, row.chat_id, row.slot, token, row.briefing_id, row.messages_sent, messages)
+    return Claim(
+        row.id, row.chat_id, row.slot, token, row.briefing_id, row.messages_sent, messages,
+        row.attempts, row.error,
+    )  # fmt: skip
 
 
 def _owned(claim: Claim) -> Any:
