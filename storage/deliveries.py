@@ -5,7 +5,8 @@ resend from ``messages_sent`` at ``next_attempt_at``), ``sent``, ``empty`` (noth
 send), ``failed`` (gave up; ``error`` says why) and ``skipped`` (missed during downtime, never
 sent). New slots are claimed by ``INSERT … ON CONFLICT DO NOTHING`` on the (chat, slot)
 unique constraint, so two workers can never both own a slot; stale or deferred rows are
-re-claimed with ``SELECT … FOR UPDATE SKIP LOCKED`` (PostgreSQL; SQLite is single-writer).
+re-claimed with ``SELECT … FOR UPDATE SKIP LOCKED`` (PostgreSQL) and a compare-and-set
+``UPDATE`` on the row as read, whose row count says who won (SQLite too).
 Every later write checks the claim token, so a worker whose lease was taken over stops.
 """
 
@@ -215,9 +216,23 @@ def reclaim(
         row.error = f"gave up after {row.attempts} attempts ({row.error or 'worker lost'})"
         return None
     token = new_token()
-    row.status, row.claim_token, row.claimed_at = CLAIMED, token, now
-    row.attempts += 1
-    row.next_attempt_at = None
+    # compare-and-set on what we read: exclusive on SQLite too, where FOR UPDATE does nothing
+    taken = session.execute(
+        update(Delivery)
+        .where(
+            Delivery.id == row.id,
+            Delivery.status == row.status,
+            Delivery.attempts == row.attempts,
+            _same_token(row.claim_token),
+            _reclaimable(now, lease),
+        )
+        .values(status=CLAIMED, claim_token=token, claimed_at=now, attempts=row.attempts + 1,
+                next_attempt_at=None)
+        .execution_options(synchronize_session=False)
+    )  # fmt: skip
+    if _rowcount(taken) != 1:
+        return None  # another worker took it over between our read and our write
+    session.refresh(row)
     messages: list[str] = []
     if row.briefing_id is not None:
         briefing = session.get(Briefing, row.briefing_id)
@@ -227,6 +242,10 @@ def reclaim(
         row.id, row.chat_id, row.slot, token, row.briefing_id, row.messages_sent, messages,
         row.attempts, row.error,
     )  # fmt: skip
+
+
+def _same_token(token: str | None) -> Any:
+    return Delivery.claim_token.is_(None) if token is None else Delivery.claim_token == token
 
 
 def _owned(claim: Claim) -> Any:

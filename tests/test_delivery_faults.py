@@ -122,3 +122,44 @@ async def test_a_slow_api_costs_at_most_one_resend_per_message(
     assert (row.status, row.messages_sent) == ("sent", 2)
     copies = Counter(fake_api.texts(701))
     assert copies == {"Briefing for 701, part 1/2": 2, "Briefing for 701, part 2/2": 1}
+
+
+def test_two_workers_taking_over_stale_sqlite_claims_never_share_one(sqlite_url: str) -> None:
+    import threading
+
+    from sqlalchemy.exc import OperationalError
+
+    from storage import deliveries
+
+    sessions = migrated_store(sqlite_url)
+    chats = list(range(2001, 2061))
+    seed_chats(sessions, chats)
+    with sessions() as session, session.begin():  # a worker claimed them all and died
+        for chat in chats:
+            deliveries.claim_new(session, chat, SLOT, NOW)
+    later, lease = NOW + timedelta(minutes=10), timedelta(minutes=5)
+    won: dict[str, list[int]] = {"a": [], "b": []}
+    start = threading.Barrier(2)
+
+    def worker(name: str) -> None:
+        with sessions() as session:
+            ids = deliveries.reclaimable(session, later, lease)
+        start.wait()
+        for delivery_id in ids:
+            try:
+                with sessions() as session, session.begin():
+                    claim = deliveries.reclaim(session, delivery_id, later, lease)
+            except OperationalError:  # SQLite refused our write: the other worker holds it
+                continue
+            if claim is not None:
+                won[name].append(claim.delivery_id)
+
+    threads = [threading.Thread(target=worker, args=(name,)) for name in won]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not set(won["a"]) & set(won["b"]), "a stale claim was taken over twice"
+    assert won["a"] and won["b"]  # both really competed
+    # a row SQLite refused to both (a stale snapshot) stays reclaimable for the next run
+    assert len(won["a"]) + len(won["b"]) <= len(chats)
