@@ -6,12 +6,13 @@ import math
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, ScalarSelect, Select, func, select
 from sqlalchemy.orm import Session, aliased, selectinload
 
+from storage.heartbeats import JobHealth, job_health
 from storage.models import (
     Article,
     ArticleTopic,
@@ -260,10 +261,17 @@ class StoreStats:
     subscribers: int
     last_ingest: datetime | None
     last_errors: list[tuple[str, str]]
+    scheduler: list[JobHealth]  # each scheduled job's last run (the heartbeat)
 
 
-def store_stats(session: Session) -> StoreStats:
-    """Return document, article, story, topic and subscriber counts plus recent errors."""
+def store_stats(session: Session, now: datetime | None = None) -> StoreStats:
+    """Return document, article, story, topic and subscriber counts, recent errors and the
+    scheduler's heartbeat.
+
+    Args:
+        session: the caller's transaction.
+        now: the instant to judge overdue jobs at (default: the current time).
+    """
 
     def count(query: Any) -> int:
         return int(session.scalar(query) or 0)
@@ -290,4 +298,5 @@ def store_stats(session: Session) -> StoreStats:
         ),
         last_ingest=session.scalar(select(func.max(SourceDocument.ingested_at))),
         last_errors=[(path, error or "") for path, error in errors],
+        scheduler=job_health(session, now or datetime.now(UTC)),
     )

@@ -25,9 +25,11 @@ def upgrade() -> None:
     _upgrade_bot()
     _upgrade_delivery()
     _upgrade_search()
+    _upgrade_scheduler()
 
 
 def downgrade() -> None:
+    _downgrade_scheduler()
     _downgrade_search()
     _downgrade_delivery()
     _downgrade_bot()
@@ -105,3 +107,20 @@ def _downgrade_search() -> None:
 
 
 _ = sa
+
+
+# --- scheduler heartbeat (issue 12) ----------------------------------------------------
+def _upgrade_scheduler() -> None:
+    op.create_table(
+        "job_runs",
+        sa.Column("job", sa.String(64), primary_key=True),
+        sa.Column("every_seconds", sa.Integer(), nullable=False),
+        sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("error", sa.Text(), nullable=True),
+        sa.Column("runs", sa.Integer(), nullable=False),
+    )
+
+
+def _downgrade_scheduler() -> None:
+    op.drop_table("job_runs")
