@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 from factories import new_article
+from sqlalchemy import inspect
 
 from storage import chats, documents, queries
 from storage.engine import make_engine, make_session_factory, normalise_url
@@ -35,6 +36,15 @@ def test_schema_is_at_head_after_upgrade(database_url: str) -> None:
     assert current_revision(engine) is None
     upgrade(engine)
     assert current_revision(engine) == head_revision(engine)
+    engine.dispose()
+
+
+def test_a_store_at_the_released_revision_upgrades_to_head(database_url: str) -> None:
+    engine = make_engine(database_url)
+    upgrade(engine, "0002")  # what the last release created
+    ensure_schema(engine, auto_upgrade=True)
+    assert current_revision(engine) == head_revision(engine)
+    assert "job_runs" in inspect(engine).get_table_names()
     engine.dispose()
 
 

@@ -4,7 +4,7 @@ Revision ID: 0002
 Revises: 0001
 Create Date: 2026-11-22
 
-Several features share this revision while it is unreleased; each keeps its own section.
+Released: stores in use are at this revision, so never edit it again; add a new revision.
 Never use ``batch_alter_table`` on ``articles``: on SQLite it recreates the table and drops
 the FTS5 triggers.
 """
@@ -25,11 +25,9 @@ def upgrade() -> None:
     _upgrade_bot()
     _upgrade_delivery()
     _upgrade_search()
-    _upgrade_scheduler()
 
 
 def downgrade() -> None:
-    _downgrade_scheduler()
     _downgrade_search()
     _downgrade_delivery()
     _downgrade_bot()
@@ -107,20 +105,3 @@ def _downgrade_search() -> None:
 
 
 _ = sa
-
-
-# --- scheduler heartbeat (issue 12) ----------------------------------------------------
-def _upgrade_scheduler() -> None:
-    op.create_table(
-        "job_runs",
-        sa.Column("job", sa.String(64), primary_key=True),
-        sa.Column("every_seconds", sa.Integer(), nullable=False),
-        sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("error", sa.Text(), nullable=True),
-        sa.Column("runs", sa.Integer(), nullable=False),
-    )
-
-
-def _downgrade_scheduler() -> None:
-    op.drop_table("job_runs")
