@@ -31,9 +31,9 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import insert, select  # noqa: E402
 
-from briefings.briefing_text import entry_html  # noqa: E402
-from briefings.compose import Composer, load_subscribers  # noqa: E402
-from briefings.topics import Taxonomy, load_taxonomy  # noqa: E402
+from briefings.digest.briefing import entry_html  # noqa: E402
+from briefings.digest.compose import Composer, load_subscribers  # noqa: E402
+from briefings.topics.taxonomy import Taxonomy, load_taxonomy  # noqa: E402
 from storage.engine import make_engine, make_session_factory  # noqa: E402
 from storage.models import (  # noqa: E402
     Article,

@@ -161,7 +161,7 @@ def cmd_reingest(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_search(settings: Settings, args: argparse.Namespace) -> int:
     """Print search results."""
     from bot.app import build_context
-    from briefings import service
+    from briefings import browse as service
 
     ctx = build_context(settings)
     with ctx.sessions() as session:
@@ -178,7 +178,7 @@ def cmd_topics(settings: Settings, args: argparse.Namespace) -> int:
     from bot.app import build_context
     from bot.format import visible_text
     from bot.render import topics_text
-    from briefings import service
+    from briefings import browse as service
 
     ctx = build_context(settings)
     with ctx.sessions() as session:
@@ -191,8 +191,8 @@ def cmd_brief(settings: Settings, args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
     from bot.app import build_context
-    from briefings.compose import Composer, Subscriber
-    from briefings.service import find_topic, parse_since
+    from briefings.browse import find_topic, parse_since
+    from briefings.digest.compose import Composer, Subscriber
 
     now = datetime.now(UTC)
     since = parse_since(args.since, now)

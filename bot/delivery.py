@@ -42,9 +42,9 @@ from telegram.error import (
 
 from bot.sendgate import SendGate
 from bot.settings import Settings
-from briefings import schedule
-from briefings.compose import compose_briefing, save_briefing
-from briefings.topics import Taxonomy
+from briefings.digest import schedule
+from briefings.digest.compose import compose_briefing, save_briefing
+from briefings.topics.taxonomy import Taxonomy
 from storage import chat_state
 from storage import deliveries as log_
 from storage.deliveries import Claim
@@ -338,7 +338,7 @@ def _seconds(exc: RetryAfter) -> float:
 
 
 def briefing_composer(taxonomy: Taxonomy, default_timezone: str = "UTC") -> Composer:
-    """The real composer: ``briefings.compose`` over the chat's subscriptions, saved."""
+    """The real composer: ``briefings.digest.compose`` over the chat's subscriptions, saved."""
 
     def compose(session: Session, chat_id: int, now: datetime) -> Composed:
         composed = compose_briefing(

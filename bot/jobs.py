@@ -4,7 +4,7 @@ Jobs live in a persistent SQLAlchemy job store on the application's own database
 ids registered with ``replace_existing`` (a restart updates them instead of adding copies) and
 explicit misfire handling: ``coalesce`` folds runs missed during downtime into one, and
 ``misfire_grace_time`` bounds how late a run may start. What a late delivery run sends is
-decided by the catch-up policy in :mod:`briefings.schedule`, not by APScheduler.
+decided by the catch-up policy in :mod:`briefings.digest.schedule`, not by APScheduler.
 
 The stored jobs hold no live objects: :class:`AppJobStore` persists them without their
 arguments and hands the running Application back when it loads them.

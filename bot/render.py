@@ -13,7 +13,7 @@ from bot.format import (
     utf16_len,
     visible_text,
 )
-from briefings.service import ArticleView, TopicsOverview
+from briefings.browse import ArticleView, TopicsOverview
 
 SUMMARY_LIMIT = 900
 TITLE_LIMIT = 300  # in lists; /read shows up to HEADER_TITLE_LIMIT

@@ -12,11 +12,11 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from briefings.dedupe import NearDuplicateIndex
 from briefings.errors import BadInput
 from briefings.pipeline import PipelineConfig, derive_document
-from briefings.stories import EventIndex, event_key, load_event_index
-from briefings.trending import idf_rarity, trending_terms
+from briefings.stories.duplicates import NearDuplicateIndex
+from briefings.stories.events import EventIndex, event_key, load_event_index
+from briefings.topics.trending import idf_rarity, trending_terms
 from storage import documents as docs
 from storage.models import Article, SourceDocument
 

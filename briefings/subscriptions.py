@@ -13,9 +13,9 @@ from zoneinfo import ZoneInfo, available_timezones
 
 from sqlalchemy.orm import Session
 
+from briefings.browse import find_topic
 from briefings.errors import InvalidSetting
-from briefings.service import find_topic
-from briefings.topics import Taxonomy, Topic
+from briefings.topics.taxonomy import Taxonomy, Topic
 from storage import chats
 from storage.models import Chat
 

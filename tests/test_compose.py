@@ -12,8 +12,8 @@ from fakebot import parse_html, utf16_len
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from briefings.briefing_text import BriefingEntry, render_html, since_phrase
-from briefings.compose import (
+from briefings.digest.briefing import BriefingEntry, render_html, since_phrase
+from briefings.digest.compose import (
     Composer,
     Subscriber,
     compose_briefing,
@@ -21,8 +21,8 @@ from briefings.compose import (
     save_briefing,
     todays_briefing,
 )
-from briefings.dedupe import content_hash
-from briefings.topics import Taxonomy, load_taxonomy
+from briefings.stories.duplicates import content_hash
+from briefings.topics.taxonomy import Taxonomy, load_taxonomy
 from storage import chats, documents
 from storage.engine import make_engine, make_session_factory
 from storage.matching import matching_article_ids

@@ -9,7 +9,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes
 
 from bot.context import app_context
 from bot.handlers.common import send, typing
-from briefings.compose import brief_messages
+from briefings.digest.compose import brief_messages
 from storage import chats
 
 

@@ -14,7 +14,7 @@ from bot.format import esc, fit_callback
 from bot.handlers.common import Buttons, args_text, show
 from briefings import subscriptions as subs
 from briefings.errors import InvalidSetting
-from briefings.topics import Topic
+from briefings.topics.taxonomy import Topic
 from storage import chats
 
 MAX_TOPIC_BUTTONS = 98  # Telegram allows 100 buttons; two go to "Done"/"Settings"

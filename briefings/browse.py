@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from briefings.topics import Taxonomy, Topic
+from briefings.topics.taxonomy import Taxonomy, Topic
 from storage import queries
 from storage.errors import NotFound
 from storage.models import Article

@@ -18,8 +18,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from briefings.briefing_text import BriefingEntry, ComposedBriefing, and_list, since_phrase
-from briefings.topics import Taxonomy
+from briefings.digest.briefing import BriefingEntry, ComposedBriefing, and_list, since_phrase
+from briefings.topics.taxonomy import Taxonomy
 from storage import queries
 from storage.matching import matching_article_ids
 from storage.models import Article, ArticleTopic, BriefingStory

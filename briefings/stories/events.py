@@ -1,6 +1,6 @@
 """Same-event clustering: articles from different outlets about one event join one story.
 
-Near-duplicates (the same wire copy) are linked by MinHash in :mod:`briefings.dedupe`.
+Near-duplicates (the same wire copy) are linked by MinHash in :mod:`briefings.stories.duplicates`.
 Rewritten reports of the same event share far fewer 5-shingles but still share their
 headline's key words and their names ("Trump", "Greenland", "Denmark"). :func:`same_event`
 scores that overlap for two articles published within :data:`EVENT_WINDOW` of each other;

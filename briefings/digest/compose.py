@@ -2,7 +2,7 @@
 
 A subscriber is a chat's topic subscriptions, keyword follows and time zone; its window
 runs from its previous briefing (default: the last 24 hours). The best new stories are
-picked by :class:`briefings.composer.Composer` (topic score, recency, outlets, diversity;
+picked by :class:`briefings.digest.composer.Composer` (topic score, recency, outlets, diversity;
 nothing twice, nothing already sent to the chat) and grouped by topic.
 
 Entry points (stable; the bot and the scheduler use them): :func:`compose_briefing`,
@@ -19,9 +19,9 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from briefings.briefing_text import BriefingEntry, ComposedBriefing, local_zone, since_phrase
-from briefings.composer import CHUNK, MAX_STORIES, Composer, Subscriber
-from briefings.topics import Taxonomy
+from briefings.digest.briefing import BriefingEntry, ComposedBriefing, local_zone, since_phrase
+from briefings.digest.composer import CHUNK, MAX_STORIES, Composer, Subscriber
+from briefings.topics.taxonomy import Taxonomy
 from storage import chats
 from storage.models import Briefing, BriefingStory, Chat, Subscription
 
