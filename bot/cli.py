@@ -191,6 +191,7 @@ def cmd_brief(settings: Settings, args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
     from bot.app import build_context
+    from bot.render import briefing_plain
     from briefings.browse import find_topic, parse_since
     from briefings.digest.compose import Composer, Subscriber
 
@@ -210,7 +211,7 @@ def cmd_brief(settings: Settings, args: argparse.Namespace) -> int:
     subscriber = Subscriber(0, tuple(sorted(set(slugs))), timezone=settings.default_timezone)
     with ctx.sessions() as session:
         composer = Composer(session, ctx.taxonomy, now)
-        print(composer.compose(subscriber, since, exclude_sent=False).plain_text(), end="")
+        print(briefing_plain(composer.compose(subscriber, since, exclude_sent=False)), end="")
     return 0
 
 

@@ -40,10 +40,11 @@ from telegram.error import (
     TelegramError,
 )
 
+from bot.digest import save_briefing
 from bot.sendgate import SendGate
 from bot.settings import Settings
 from briefings.digest import schedule
-from briefings.digest.compose import compose_briefing, save_briefing
+from briefings.digest.compose import compose_briefing
 from briefings.topics.taxonomy import Taxonomy
 from storage import chat_state
 from storage import deliveries as log_

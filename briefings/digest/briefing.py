@@ -1,26 +1,14 @@
-"""Render a briefing as Telegram HTML messages (split at entry boundaries) or plain text.
+"""A composed briefing as data: its entries (titles, outlets, summaries, ids) and wording.
 
-Pure functions without Telegram imports: the bot sends the strings as they are. Every
-dynamic text is escaped here; every message is at most :data:`MAX_MESSAGE` UTF-16 units
-of HTML (so its visible text is too), and a message never ends inside a tag or an entry.
+Pure: ``bot.render`` turns a :class:`ComposedBriefing` into Telegram HTML or plain text.
 """
 
 from __future__ import annotations
 
-import html
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-MAX_MESSAGE = 4096
-TITLE_LIMIT = 300
-SUMMARY_LIMIT = 900
-OUTLETS_SHOWN = 5
-ENTRY_BUDGET = 2900  # escaped entry; a section header (≤ 100 characters) fits beside it
-LABEL_LIMIT = 100
-OPENING_LIMIT = 500
 
 
 @dataclass(frozen=True)
@@ -49,139 +37,6 @@ class BriefingEntry:
 
 
 Sections = Sequence[tuple[str, Sequence[BriefingEntry]]]
-
-
-def esc(text: str) -> str:
-    """Escape text for Telegram HTML (``&``, ``<`` and ``>``)."""
-    return html.escape(text, quote=False)
-
-
-def utf16_len(text: str) -> int:
-    """Length as Telegram counts it (UTF-16 code units)."""
-    return len(text.encode("utf-16-le")) // 2
-
-
-def _clip(text: str, limit: int) -> str:
-    text = " ".join(text.split())
-    if len(text) <= limit:
-        return text
-    cut = text[: limit - 1]
-    return (cut.rsplit(" ", 1)[0] if " " in cut[limit // 2 :] else cut) + "…"
-
-
-def outlet_text(entry: BriefingEntry, limit: int = 400) -> str:
-    """The outlets line, e.g. "Reuters · also in: BBC, CNN · 3 reports" (≤ ``limit`` chars)."""
-    parts = [_clip(entry.outlet, 100)] if entry.outlet else []
-    if entry.also_in:
-        shown = ", ".join(_clip(name, 60) for name in entry.also_in[:OUTLETS_SHOWN])
-        more = len(entry.also_in) - OUTLETS_SHOWN
-        parts.append(f"also in: {shown}" + (f" and {more} more" if more > 0 else ""))
-    if entry.reports > 1:
-        parts.append(f"{entry.reports} reports")
-    return _clip(" · ".join(parts), limit)
-
-
-# (summary, title) length limits tried in turn until the escaped entry fits its budget
-_LIMITS = ((SUMMARY_LIMIT, TITLE_LIMIT), (400, 200), (150, 100), (0, 60))
-
-
-@lru_cache(maxsize=20_000)
-def entry_html(entry: BriefingEntry) -> str:
-    """One entry: bold title, italic outlets, summary, ``/read_<id>``; always complete.
-
-    Long text is clipped so that the entry, escaped, stays within :data:`ENTRY_BUDGET`
-    units: a header plus an entry always fits one message.
-    """
-    block = ""
-    for summary_limit, title_limit in _LIMITS:
-        summary = _clip(" ".join(entry.summary), summary_limit) if summary_limit else ""
-        outlets = outlet_text(entry)
-        parts = [f"<b>{esc(_clip(entry.title, title_limit))}</b>"]
-        if outlets:
-            parts.append(f"<i>{esc(outlets)}</i>")
-        if summary:
-            parts.append(esc(summary))
-        parts.append(f"/read_{entry.article_id}")
-        block = "\n".join(parts)
-        if utf16_len(block) <= ENTRY_BUDGET:
-            break
-    return block
-
-
-def entry_plain(entry: BriefingEntry) -> str:
-    """One entry as plain text."""
-    lines = [_clip(entry.title, TITLE_LIMIT)]
-    if outlet_text(entry):
-        lines.append(f"  {outlet_text(entry)}")
-    summary = _clip(" ".join(entry.summary), SUMMARY_LIMIT)
-    if summary:
-        lines.append(f"  {summary}")
-    lines.append(f"  /read_{entry.article_id}")
-    return "\n".join(lines)
-
-
-def pack(blocks: Sequence[str], *, limit: int = MAX_MESSAGE, separator: str = "\n\n") -> list[str]:
-    """Pack complete HTML blocks into as few messages of at most ``limit`` units as fit.
-
-    Blocks are never cut, so no tag or entry is ever split across messages.
-
-    Args:
-        blocks: complete HTML fragments, each at most ``limit`` units.
-        limit: the largest message.
-        separator: what joins two blocks within a message.
-
-    Raises:
-        ValueError: a block is longer than ``limit``.
-    """
-    messages: list[str] = []
-    current, size = "", 0
-    gap = utf16_len(separator)
-    for block in blocks:
-        length = utf16_len(block)
-        if length > limit:
-            raise ValueError("a briefing block is longer than a message")
-        if current and size + gap + length <= limit:
-            current, size = current + separator + block, size + gap + length
-        else:
-            if current:
-                messages.append(current)
-            current, size = block, length
-    if current:
-        messages.append(current)
-    return messages
-
-
-def render_html(opening: str, sections: Sections, hint: str = "") -> list[str]:
-    """The briefing as Telegram HTML messages of at most 4096 units each.
-
-    A section header travels with its first entry, so no message ends on a bare header.
-
-    Args:
-        opening: the opening line (plain text).
-        sections: (section label, entries) in display order.
-        hint: an optional closing line (plain text).
-    """
-    blocks = [f"<b>{esc(_clip(opening, OPENING_LIMIT))}</b>"]
-    for label, entries in sections:
-        for i, entry in enumerate(entries):
-            block = entry_html(entry)
-            if i == 0:
-                block = f"<u><b>{esc(_clip(label, LABEL_LIMIT))}</b></u>\n\n{block}"
-            blocks.append(block)
-    if hint:
-        blocks.append(f"<i>{esc(_clip(hint, OPENING_LIMIT))}</i>")
-    return pack(blocks)
-
-
-def render_plain(opening: str, sections: Sections, hint: str = "") -> str:
-    """The briefing as plain text for the terminal."""
-    out = [opening]
-    for label, entries in sections:
-        out.append(f"== {label} ==")
-        out.extend(entry_plain(entry) for entry in entries)
-    if hint:
-        out.append(hint)
-    return "\n\n".join(out) + "\n"
 
 
 def local_zone(name: str | None) -> ZoneInfo:
@@ -219,7 +74,7 @@ def and_list(names: Sequence[str]) -> str:
 
 @dataclass
 class ComposedBriefing:
-    """A composed briefing, ready to render and to store.
+    """A composed briefing, ready for the bot to render and store.
 
     Attributes:
         opening: e.g. "5 stories in AI, World and Business since yesterday", or the one
@@ -237,14 +92,3 @@ class ComposedBriefing:
     empty: bool
     since: datetime
     hint: str = ""
-    _html: list[str] | None = field(default=None, repr=False, compare=False)
-
-    def html_messages(self) -> list[str]:
-        """Telegram HTML messages (≤ 4096 units each), split between entries."""
-        if self._html is None:
-            self._html = render_html(self.opening, self.sections, self.hint)
-        return list(self._html)
-
-    def plain_text(self) -> str:
-        """The briefing as plain text for the terminal."""
-        return render_plain(self.opening, self.sections, self.hint)

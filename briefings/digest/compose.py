@@ -6,9 +6,8 @@ picked by :class:`briefings.digest.composer.Composer` (topic score, recency, out
 nothing twice, nothing already sent to the chat) and grouped by topic.
 
 Entry points (stable; the bot and the scheduler use them): :func:`compose_briefing`,
-:func:`compose_many` (or one ``Composer`` per run), :func:`save_briefing`,
-:func:`todays_briefing`, and :meth:`ComposedBriefing.html_messages` /
-:meth:`ComposedBriefing.plain_text` for output.
+:func:`compose_many` (or one ``Composer`` per run) and :func:`todays_briefing`; they
+return data, which ``bot.render`` renders and ``bot.digest`` stores.
 """
 
 from __future__ import annotations
@@ -23,18 +22,17 @@ from briefings.digest.briefing import BriefingEntry, ComposedBriefing, local_zon
 from briefings.digest.composer import CHUNK, MAX_STORIES, Composer, Subscriber
 from briefings.topics.taxonomy import Taxonomy
 from storage import chats
-from storage.models import Briefing, BriefingStory, Chat, Subscription
+from storage.models import Briefing, Chat, Subscription
 
 __all__ = [
+    "MAX_STORIES",
     "BriefingEntry",
     "ComposedBriefing",
     "Composer",
     "Subscriber",
-    "brief_messages",
     "compose_briefing",
     "compose_many",
     "load_subscribers",
-    "save_briefing",
     "since_phrase",
     "todays_briefing",
 ]
@@ -132,43 +130,6 @@ def compose_many(
     return composer.compose_many(list(subscribers.values()))
 
 
-def save_briefing(
-    session: Session, chat_id: int, composed: ComposedBriefing, now: datetime
-) -> Briefing:
-    """Store a briefing and its stories, so no later briefing to the chat repeats them.
-
-    Args:
-        session: the caller's transaction.
-        chat_id: the chat it is for (created if unknown).
-        composed: what :func:`compose_briefing` returned.
-        now: when it was composed (the next window starts here).
-    """
-    chats.ensure_chat(session, chat_id)
-    briefing = Briefing(
-        chat_id=chat_id,
-        created_at=now,
-        since=composed.since,
-        story_ids=list(composed.story_ids),
-        messages=composed.html_messages(),
-    )
-    session.add(briefing)
-    session.flush()
-    already = set(
-        session.scalars(
-            select(BriefingStory.story_id).where(
-                BriefingStory.chat_id == chat_id, BriefingStory.story_id.in_(composed.story_ids)
-            )
-        )
-    )
-    session.add_all(
-        BriefingStory(chat_id=chat_id, story_id=story_id, briefing_id=briefing.id)
-        for story_id in dict.fromkeys(composed.story_ids)
-        if story_id not in already
-    )
-    session.flush()
-    return briefing
-
-
 def todays_briefing(
     session: Session, chat_id: int, *, now: datetime, timezone: str = "UTC"
 ) -> Briefing | None:
@@ -188,36 +149,3 @@ def todays_briefing(
         .order_by(Briefing.created_at.desc(), Briefing.id.desc())
     )
     return next((b for b in briefings if b.story_ids), None)
-
-
-def brief_messages(
-    session: Session,
-    *,
-    chat_id: int,
-    taxonomy: Taxonomy,
-    now: datetime,
-    default_timezone: str = "UTC",
-    max_stories: int = MAX_STORIES,
-) -> list[str]:
-    """Today's briefing for a chat as HTML messages (what ``/brief`` shows).
-
-    The chat's newest non-empty briefing of today (local time) is shown again; otherwise a
-    new one is composed from its subscriptions (all topics when it has none) and stored
-    when it holds any story.
-
-    Args:
-        session: the caller's transaction (a new briefing is written to it).
-        chat_id: the chat.
-        taxonomy: the loaded taxonomy.
-        now: the current time (aware).
-        default_timezone: zone used when the chat set none.
-        max_stories: most stories in a new briefing.
-    """
-    subscriber = load_subscribers(session, [chat_id], default_timezone=default_timezone)[chat_id]
-    today = todays_briefing(session, chat_id, now=now, timezone=subscriber.timezone)
-    if today is not None and today.messages:
-        return list(today.messages)
-    composed = Composer(session, taxonomy, now, max_stories=max_stories).compose(subscriber)
-    if not composed.empty:
-        save_briefing(session, chat_id, composed, now)
-    return composed.html_messages()

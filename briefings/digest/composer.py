@@ -356,12 +356,11 @@ class Composer:
     def _briefing(
         self, subscriber: Subscriber, since: datetime, chosen: list[tuple[str, int]]
     ) -> ComposedBriefing:
-        """The briefing of a pick; equal picks for equal settings share rendered text."""
+        """The briefing of a pick; equal picks for equal settings share one composition."""
         key = (tuple(chosen), since, subscriber.timezone, subscriber.topics, subscriber.follows)
         made = self._made.get(key)
         if made is None:
             made = self._made[key] = self._make(subscriber, since, chosen)
-            made.html_messages()
         sections = [(label, list(entries)) for label, entries in made.sections]
         return replace(made, sections=sections, story_ids=list(made.story_ids))
 
