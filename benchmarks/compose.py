@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import insert, select  # noqa: E402
 
 from bot.render import briefing_messages, entry_html  # noqa: E402
-from briefings.digest.compose import Composer, load_subscribers  # noqa: E402
+from briefings.digest.composer import Composer, load_subscribers  # noqa: E402
 from briefings.topics.taxonomy import Taxonomy, load_taxonomy  # noqa: E402
 from storage.engine import make_engine, make_session_factory  # noqa: E402
 from storage.models import (  # noqa: E402

@@ -193,7 +193,7 @@ def cmd_brief(settings: Settings, args: argparse.Namespace) -> int:
     from bot.app import build_context
     from bot.render import briefing_plain
     from briefings.browse import find_topic, parse_since
-    from briefings.digest.compose import Composer, Subscriber
+    from briefings.digest.composer import Composer, Subscriber
 
     now = datetime.now(UTC)
     since = parse_since(args.since, now)

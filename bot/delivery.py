@@ -44,7 +44,7 @@ from bot.digest import save_briefing
 from bot.sendgate import SendGate
 from bot.settings import Settings
 from briefings.digest import schedule
-from briefings.digest.compose import compose_briefing
+from briefings.digest.composer import compose_briefing
 from briefings.topics.taxonomy import Taxonomy
 from storage import chat_state
 from storage import deliveries as log_
@@ -339,7 +339,7 @@ def _seconds(exc: RetryAfter) -> float:
 
 
 def briefing_composer(taxonomy: Taxonomy, default_timezone: str = "UTC") -> Composer:
-    """The real composer: ``briefings.digest.compose`` over the chat's subscriptions, saved."""
+    """The real composer: ``briefings.digest.composer`` over the chat's subscriptions, saved."""
 
     def compose(session: Session, chat_id: int, now: datetime) -> Composed:
         composed = compose_briefing(

@@ -7,13 +7,8 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from bot.render import briefing_messages
-from briefings.digest.compose import (
-    MAX_STORIES,
-    ComposedBriefing,
-    Composer,
-    load_subscribers,
-    todays_briefing,
-)
+from briefings.digest.briefing import load_subscribers, todays_briefing
+from briefings.digest.composer import MAX_STORIES, ComposedBriefing, Composer
 from briefings.topics.taxonomy import Taxonomy
 from storage import briefings as stored
 from storage.models import Briefing

@@ -7,7 +7,6 @@ ranking, keyphrases) and :mod:`briefings.topics` (taxonomy, tagging, trending).
 services above them touch the store only through ``storage`` functions:
 :mod:`briefings.digest` (composing briefings as data, and their schedule),
 :mod:`briefings.ingest` with :mod:`briefings.pipeline` (files in, articles stored),
-:mod:`briefings.browse` and :mod:`briefings.search` (/latest, /read, /topics, /search) and
-:mod:`briefings.subscriptions`. Nothing here imports ``telegram`` or renders Telegram HTML:
+:mod:`briefings.browse` (/latest, /read, /topics, /search) and :mod:`briefings.subscriptions`. Nothing here imports ``telegram`` or renders Telegram HTML:
 ``bot/`` does.
 """

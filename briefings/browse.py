@@ -158,7 +158,7 @@ def read_article(session: Session, article_id: int) -> ArticleView:
     Raises:
         NotFound: no article has this id.
     """
-    article = session.get(Article, article_id)
+    article = queries.article(session, article_id)
     if article is None:
         raise NotFound(f"no article {article_id}")
     view = _views(session, [article])[0]

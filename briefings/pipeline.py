@@ -1,4 +1,8 @@
-"""The pure per-article pipeline: clean text in, everything we store out (no I/O)."""
+"""The per-article pipeline: clean text in, the records ingest stores out (no I/O, no session).
+
+It returns :class:`storage.documents.NewArticle` records (plain data) and opens nothing:
+:mod:`briefings.ingest` writes them.
+"""
 
 from __future__ import annotations
 

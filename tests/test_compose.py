@@ -14,13 +14,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.digest import save_briefing
 from bot.render import briefing_messages, briefing_plain, render_html
-from briefings.digest.briefing import BriefingEntry, since_phrase
-from briefings.digest.compose import (
+from briefings.digest.briefing import BriefingEntry, since_phrase, todays_briefing
+from briefings.digest.composer import (
     Composer,
     Subscriber,
     compose_briefing,
     compose_many,
-    todays_briefing,
 )
 from briefings.stories.duplicates import content_hash
 from briefings.topics.taxonomy import Taxonomy, load_taxonomy

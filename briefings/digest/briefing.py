@@ -1,14 +1,53 @@
-"""A composed briefing as data: its entries (titles, outlets, summaries, ids) and wording.
+"""A briefing as data: whom it is for, what it holds (titles, outlets, summaries, ids).
 
-Pure: ``bot.render`` turns a :class:`ComposedBriefing` into Telegram HTML or plain text.
+Also its wording (the "since …" phrase), loading subscribers from the store and finding
+today's stored briefing; ``bot.render`` turns a :class:`ComposedBriefing` into Telegram
+HTML or plain text.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+from briefings.digest.schedule import zone_or_none
+from storage import briefings as stored
+from storage.models import Briefing
+
+
+@dataclass(frozen=True)
+class Subscriber:
+    """What a briefing is composed for.
+
+    Attributes:
+        chat_id: the chat (0 is the terminal).
+        topics: subscribed topic slugs; empty means "latest across all topics".
+        follows: keyword follow queries ("chips tariffs -sports").
+        timezone: IANA zone for the wording of the opening line.
+        last_briefing: when the chat's previous briefing was composed, if ever.
+    """
+
+    chat_id: int
+    topics: tuple[str, ...] = ()
+    follows: tuple[str, ...] = ()
+    timezone: str = "UTC"
+    last_briefing: datetime | None = None
+
+    @property
+    def personal(self) -> bool:
+        """True when the chat subscribed to anything."""
+        return bool(self.topics or self.follows)
+
+
+def follow_terms(query: str) -> tuple[str, list[str]]:
+    """Split a follow query into its words to match and the words it excludes (``-word``)."""
+    words = query.split()
+    include = " ".join(w for w in words if not w.startswith("-"))
+    return include, [w.lstrip("-") for w in words if w.startswith("-") and len(w) > 1]
 
 
 @dataclass(frozen=True)
@@ -40,10 +79,7 @@ Sections = Sequence[tuple[str, Sequence[BriefingEntry]]]
 
 
 def local_zone(name: str | None) -> ZoneInfo:
-    try:
-        return ZoneInfo(name or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
+    return zone_or_none(name or "UTC") or ZoneInfo("UTC")
 
 
 def since_phrase(since: datetime, now: datetime, timezone: str = "UTC") -> str:
@@ -92,3 +128,43 @@ class ComposedBriefing:
     empty: bool
     since: datetime
     hint: str = ""
+
+
+def load_subscribers(
+    session: Session, chat_ids: Iterable[int], *, default_timezone: str = "UTC"
+) -> dict[int, Subscriber]:
+    """Load chats' subscriptions, time zones and previous briefing times in a few queries.
+
+    Args:
+        session: an open session.
+        chat_ids: the chats (unknown ids get a subscriber without subscriptions).
+        default_timezone: zone of chats that set none.
+    """
+    return {
+        cid: Subscriber(
+            cid,
+            tuple(sorted(set(state.topics))),
+            tuple(sorted(set(state.follows))),
+            state.timezone or default_timezone,
+            state.last_briefing,
+        )
+        for cid, state in stored.chat_briefing_states(session, chat_ids).items()
+    }
+
+
+def todays_briefing(
+    session: Session, chat_id: int, *, now: datetime, timezone: str = "UTC"
+) -> Briefing | None:
+    """Return the chat's newest non-empty briefing composed today (in its time zone).
+
+    Args:
+        session: an open session.
+        chat_id: the chat.
+        now: the current time.
+        timezone: the chat's IANA zone (local midnight starts "today").
+    """
+    local = now.astimezone(local_zone(timezone))
+    midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    return next(
+        (b for b in stored.briefings_since(session, chat_id, midnight) if b.story_ids), None
+    )
