@@ -89,7 +89,7 @@ def build_application(
         builder = builder.rate_limiter(AIORateLimiter(max_retries=3))  # type: ignore[arg-type]
     application = builder.build()
     application.bot_data[KEY] = ctx
-    application.add_handler(gate.GATE, group=-1)  # addressing, admin gate, chat tracking
+    application.add_handler(gate.build_gate(admin.HANDLERS), group=-1)  # addressing, admins, chats
     for module in (start, browse, search, read, subscriptions, admin, brief, membership):
         application.add_handlers(module.HANDLERS)
     application.add_handler(errors.UNKNOWN)  # last in group 0: only unmatched commands

@@ -12,7 +12,9 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
+from bot.logs import configure_logging
 from bot.settings import Settings, SettingsError
 from briefings.errors import BriefingsError
 from storage.errors import StorageError
@@ -58,13 +60,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"briefbot: configuration error: {exc}", file=sys.stderr)
         return 2
-    logging.basicConfig(
-        level=settings.log_level,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # its URLs contain the token
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    configure_logging(settings.log_level, settings.telegram_bot_token)
     try:
         return COMMANDS[args.command](settings, args)
     except (StorageError, BriefingsError) as exc:
@@ -96,6 +92,7 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
         application.run_webhook(
             listen=settings.webhook_listen,
             port=settings.webhook_port,
+            url_path=urlsplit(settings.webhook_url).path.strip("/"),  # Telegram posts to the URL
             webhook_url=settings.webhook_url,
             secret_token=settings.webhook_secret,
         )

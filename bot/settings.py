@@ -6,6 +6,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from briefings.digest.schedule import time_of_day, zone_or_none
@@ -103,11 +104,30 @@ class Settings:
                 get("MAX_UPLOAD_BYTES"), defaults.max_upload_bytes, "MAX_UPLOAD_BYTES"
             ),
             webhook_url=get("WEBHOOK_URL"),
-            webhook_secret=get("WEBHOOK_SECRET"),
+            webhook_secret=_webhook_secret(get("WEBHOOK_URL"), get("WEBHOOK_SECRET")),
             webhook_listen=get("WEBHOOK_LISTEN") or defaults.webhook_listen,
             webhook_port=_int(get("WEBHOOK_PORT"), defaults.webhook_port, "WEBHOOK_PORT"),
             log_level=(get("LOG_LEVEL") or "INFO").upper(),
         )
+
+
+_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")  # what Telegram accepts as secret_token
+
+
+def _webhook_secret(url: str | None, secret: str | None) -> str | None:
+    """A webhook needs a secret, or anyone who finds the port can post updates as any user."""
+    if url is None:
+        return secret
+    if url and urlsplit(url).scheme not in ("http", "https"):
+        raise SettingsError(f"WEBHOOK_URL: {url!r} is not an http(s) URL")
+    if secret is None:
+        raise SettingsError(
+            "WEBHOOK_SECRET: required when WEBHOOK_URL is set (1-256 characters of "
+            "A-Z a-z 0-9 _ -; e.g. python -c 'import secrets; print(secrets.token_urlsafe(32))')"
+        )
+    if not _SECRET.match(secret):
+        raise SettingsError("WEBHOOK_SECRET: use 1-256 characters of A-Z a-z 0-9 _ -")
+    return secret
 
 
 def check_timezone(name: str, variable: str = "timezone") -> ZoneInfo:

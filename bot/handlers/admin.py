@@ -20,7 +20,7 @@ from telegram.ext import CommandHandler, ContextTypes, MessageHandler, filters
 
 from bot.context import app_context
 from bot.format import cut_html, esc, pack_blocks
-from bot.handlers.common import args_text, send, typing
+from bot.handlers.common import args_text, command_of, send, typing
 from bot.render import when
 from bot.terminal import TERMINAL_CHAT_ID
 from briefings.errors import TaxonomyError
@@ -282,13 +282,29 @@ async def reload_topics(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     )
 
 
+class _CaptionCommand(filters.MessageFilter):
+    """A caption that starts with ``/<name>`` (Telegram's command entity), for this bot."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name=f"CaptionCommand({name})")
+        self.command = name
+
+    def filter(self, message: Message) -> bool:
+        if message.text is not None:
+            return False
+        command = command_of(message)
+        if command is None or command[0] != self.command:
+            return False
+        addressee = command[1]
+        return addressee is None or addressee.casefold() == message.get_bot().username.casefold()
+
+
 HANDLERS = [
     CommandHandler("reload_topics", reload_topics),
     CommandHandler("stats", stats),
     CommandHandler("sources", sources),
     CommandHandler("reingest", reingest),
     CommandHandler("ingest", ingest),
-    MessageHandler(
-        filters.Document.ALL & filters.CaptionRegex(r"^/ingest(?:@\w+)?(?:\s|$)"), ingest
-    ),
+    MessageHandler(filters.Document.ALL & _CaptionCommand("ingest"), ingest),
 ]
+"""Every admin handler: the gate refuses non-admins whatever any of these would take."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, MessageEntity, Update
 from telegram.constants import ChatAction, ParseMode
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
@@ -18,6 +18,24 @@ def keyboard(rows: Buttons) -> InlineKeyboardMarkup | None:
     return InlineKeyboardMarkup(
         [[InlineKeyboardButton(label, callback_data=data) for label, data in row] for row in rows]
     )
+
+
+def command_of(message: Message | None) -> tuple[str, str | None] | None:
+    """The (command, addressee) a message's text or caption starts with, as Telegram parsed it.
+
+    Read from the ``bot_command`` entity at offset 0, as ``CommandHandler`` does: ``/stats.``
+    is the command ``stats``; text that merely looks like a command without the entity is none.
+    """
+    if message is None:
+        return None
+    if message.text is not None:
+        entities, parse = message.entities, message.parse_entity
+    else:
+        entities, parse = message.caption_entities, message.parse_caption_entity
+    if not entities or entities[0].type != MessageEntity.BOT_COMMAND or entities[0].offset:
+        return None
+    name, _, addressee = parse(entities[0])[1:].partition("@")
+    return name.lower(), addressee or None
 
 
 async def send(

@@ -1,37 +1,31 @@
 """Cross-cutting checks before any handler runs (group -1): addressing, admin gate, chats.
 
 * A command addressed to another bot (``/cmd@otherbot``) is ignored entirely.
-* Admin commands from anyone not in ``Settings.admin_ids`` get "not allowed" and stop.
+* An update that one of the admin handlers would take, from anyone not in
+  ``Settings.admin_ids``, gets "not allowed" and stops. The gate asks the admin handlers
+  themselves (``check_update``), so it decides on exactly the parse that dispatches: there is
+  no second list of admin commands to forget, and no text pattern that can disagree with
+  Telegram's command entity (``/stats.``, ``/stats@bot,`` or an edited message).
 * Each chat is recorded on first contact (and marked active again if it had left).
 """
 
 from __future__ import annotations
 
 import logging
-import re
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any
 
-from telegram import Message, Update
-from telegram.ext import ApplicationHandlerStop, ContextTypes, TypeHandler
+from telegram import Update
+from telegram.ext import ApplicationHandlerStop, BaseHandler, ContextTypes, TypeHandler
 
 from bot.context import app_context
-from bot.handlers.common import send
+from bot.handlers.common import command_of, send
 from storage import chats
 
 log = logging.getLogger(__name__)
 
-ADMIN_ONLY = frozenset({"reingest", "ingest", "stats", "sources", "reload_topics"})
 SEEN = "seen_chats"
-_COMMAND = re.compile(r"^/([A-Za-z0-9_]{1,64})(?:@([A-Za-z0-9_]{1,64}))?(?:\s|$)")
-
-
-def command_of(message: Message | None) -> tuple[str, str | None] | None:
-    """The (command, addressee) a message's text or caption starts with, if any."""
-    if message is None:
-        return None
-    match = _COMMAND.match(message.text or message.caption or "")
-    if match is None:
-        return None
-    return match.group(1).lower(), match.group(2)
+REFUSAL = "Sorry, that command is not allowed for you."
 
 
 def is_admin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
@@ -47,18 +41,34 @@ def _bot_username(context: ContextTypes.DEFAULT_TYPE) -> str | None:
         return None
 
 
-async def gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Drop commands for other bots, refuse admin commands to non-admins, record the chat."""
-    command = command_of(update.effective_message)
-    if command is not None:
-        name, addressee = command
-        me = _bot_username(context)
-        if addressee and me and addressee.casefold() != me.casefold():
+def admin_gate(
+    admin_handlers: Sequence[BaseHandler[Any, Any, Any]],
+) -> Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]:
+    """The gate callback, refusing non-admins every update one of ``admin_handlers`` takes."""
+
+    def for_admins(update: Update) -> bool:
+        return any(handler.check_update(update) not in (None, False) for handler in admin_handlers)
+
+    async def gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Drop commands for other bots, refuse admin commands to non-admins, record the chat."""
+        command = command_of(update.effective_message)
+        if command is not None:
+            addressee = command[1]
+            me = _bot_username(context)
+            if addressee and me and addressee.casefold() != me.casefold():
+                raise ApplicationHandlerStop
+        if for_admins(update) and not is_admin(update, context):
+            user = update.effective_user
+            log.warning(
+                "refused an admin command from user %s: %r",
+                user.id if user else None,
+                command[0] if command else "(document caption)",
+            )
+            await send(update, context, REFUSAL)
             raise ApplicationHandlerStop
-        if name in ADMIN_ONLY and not is_admin(update, context):
-            await send(update, context, "Sorry, that command is not allowed for you.")
-            raise ApplicationHandlerStop
-    _track(update, context)
+        _track(update, context)
+
+    return gate
 
 
 def _track(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -81,4 +91,8 @@ def _track(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     seen.add(chat.id)
 
 
-GATE = TypeHandler(Update, gate)
+def build_gate(
+    admin_handlers: Sequence[BaseHandler[Any, Any, Any]],
+) -> TypeHandler[Update, Any, None]:
+    """The gate as a handler for group -1, guarding ``admin_handlers``."""
+    return TypeHandler(Update, admin_gate(admin_handlers))

@@ -25,6 +25,18 @@ DEFAULT_TOKEN = "7000000001:AAFakeTokenForBriefbotTests_0123456789"
 _COMMAND = re.compile(r"(?<!\S)/[A-Za-z0-9_]{1,64}(?:@[A-Za-z0-9_]{3,32})?")
 
 
+def command_entities(text: str) -> list[JSON]:
+    """The ``bot_command`` entities Telegram marks in ``text`` (``/cmd`` and ``/cmd@bot``)."""
+    return [
+        {
+            "type": "bot_command",
+            "offset": utf16_len(text[: m.start()]),
+            "length": utf16_len(m.group()),
+        }
+        for m in _COMMAND.finditer(text)
+    ]
+
+
 def _parse_body(ctype: str, body: bytes) -> tuple[dict[str, Any], dict[str, tuple[str, bytes]]]:
     raw: dict[str, Any] = {}
     files: dict[str, tuple[str, bytes]] = {}
@@ -314,14 +326,7 @@ class FakeTelegram(BotApiMethods):
         ``chat_type`` defaults to private for positive ids, (super)group for negative ones.
         """
         if entities is None:
-            entities = [
-                {
-                    "type": "bot_command",
-                    "offset": utf16_len(text[: m.start()]),
-                    "length": utf16_len(m.group()),
-                }
-                for m in _COMMAND.finditer(text)
-            ]
+            entities = command_entities(text)
         return self._user_message(
             chat_id,
             {"text": text, **({"entities": entities} if entities else {})},
@@ -361,6 +366,8 @@ class FakeTelegram(BotApiMethods):
         body: JSON = {"document": {k: v for k, v in meta.items() if k != "file_path"}}
         if caption:
             body["caption"] = caption
+            if entities := command_entities(caption):
+                body["caption_entities"] = entities
         return self._user_message(
             chat_id, body, user_id=user_id, chat_type=chat_type, reply_to=reply_to, deliver=deliver
         )
@@ -400,6 +407,20 @@ class FakeTelegram(BotApiMethods):
                 msg["reply_to_message"] = copy.deepcopy(self.messages[(chat_id, reply_to)])
             self.messages[(chat_id, msg["message_id"])] = msg
             return self._enqueue("message", copy.deepcopy(msg), deliver)
+
+    def edit_user_message(
+        self, chat_id: int, message_id: int, text: str, *, deliver: bool = True
+    ) -> JSON:
+        """The user edits their message ``message_id`` to ``text``: an ``edited_message`` update."""
+        with self._cond:
+            msg = copy.deepcopy(self.messages[(chat_id, message_id)])
+            msg.pop("entities", None)
+            msg["text"] = text
+            if entities := command_entities(text):
+                msg["entities"] = entities
+            msg["edit_date"] = int(time.time())
+            self.messages[(chat_id, message_id)] = msg
+            return self._enqueue("edited_message", copy.deepcopy(msg), deliver)
 
     def press_button(
         self,
