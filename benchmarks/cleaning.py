@@ -21,10 +21,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from briefings.decode import decode  # noqa: E402
 from briefings.errors import BadInput  # noqa: E402
-from briefings.read import parse_document  # noqa: E402
-from briefings.split import split_dump  # noqa: E402
+from briefings.text.decode import decode  # noqa: E402
+from briefings.text.read import parse_document  # noqa: E402
+from briefings.text.split import split_dump  # noqa: E402
 
 _TOKEN = re.compile(r"\w+")
 

@@ -28,7 +28,7 @@ from bot.sendgate import GateRateLimiter
 from bot.settings import Settings
 from briefings.ingest import Ingestor
 from briefings.pipeline import PipelineConfig
-from briefings.topics import load_taxonomy
+from briefings.topics.taxonomy import load_taxonomy
 from storage.engine import make_engine, make_session_factory
 from storage.models import Article
 from storage.schema import ensure_schema

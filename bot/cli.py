@@ -158,7 +158,7 @@ def cmd_reingest(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_search(settings: Settings, args: argparse.Namespace) -> int:
     """Print search results."""
     from bot.app import build_context
-    from briefings import service
+    from briefings import browse as service
 
     ctx = build_context(settings)
     with ctx.sessions() as session:
@@ -175,7 +175,7 @@ def cmd_topics(settings: Settings, args: argparse.Namespace) -> int:
     from bot.app import build_context
     from bot.format import visible_text
     from bot.render import topics_text
-    from briefings import service
+    from briefings import browse as service
 
     ctx = build_context(settings)
     with ctx.sessions() as session:
@@ -188,8 +188,9 @@ def cmd_brief(settings: Settings, args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
     from bot.app import build_context
-    from briefings.compose import Composer, Subscriber
-    from briefings.service import find_topic, parse_since
+    from bot.render import briefing_plain
+    from briefings.browse import find_topic, parse_since
+    from briefings.digest.composer import Composer, Subscriber
 
     now = datetime.now(UTC)
     since = parse_since(args.since, now)
@@ -207,7 +208,7 @@ def cmd_brief(settings: Settings, args: argparse.Namespace) -> int:
     subscriber = Subscriber(0, tuple(sorted(set(slugs))), timezone=settings.default_timezone)
     with ctx.sessions() as session:
         composer = Composer(session, ctx.taxonomy, now)
-        print(composer.compose(subscriber, since, exclude_sent=False).plain_text(), end="")
+        print(briefing_plain(composer.compose(subscriber, since, exclude_sent=False)), end="")
     return 0
 
 

@@ -49,11 +49,12 @@ from telegram.error import (
     TimedOut,
 )
 
+from bot.digest import save_briefing
 from bot.sendgate import PACED, SendGate, retry_seconds
 from bot.settings import Settings
-from briefings import schedule
-from briefings.compose import compose_briefing, save_briefing
-from briefings.topics import Taxonomy
+from briefings.digest import schedule
+from briefings.digest.composer import compose_briefing
+from briefings.topics.taxonomy import Taxonomy
 from storage import chat_state
 from storage import deliveries as log_
 from storage.deliveries import Claim
@@ -404,7 +405,7 @@ def _reached_server(exc: TimedOut) -> bool:
 
 
 def briefing_composer(taxonomy: Taxonomy, default_timezone: str = "UTC") -> Composer:
-    """The real composer: ``briefings.compose`` over the chat's subscriptions, saved."""
+    """The real composer: ``briefings.digest.composer`` over the chat's subscriptions, saved."""
 
     def compose(session: Session, chat_id: int, now: datetime) -> Composed:
         composed = compose_briefing(

@@ -11,7 +11,7 @@ from bot.settings import Settings
 from briefings.errors import BadInput
 from briefings.ingest import FileResult, IngestReport, iter_input_files, read_file
 from briefings.pipeline import PipelineConfig, derive_document
-from briefings.topics import load_taxonomy
+from briefings.topics.taxonomy import load_taxonomy
 
 
 def progress_printer() -> Callable[[FileResult], None] | None:

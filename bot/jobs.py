@@ -4,7 +4,7 @@ Jobs live in a persistent SQLAlchemy job store on the application's own database
 ids registered with ``replace_existing`` (a restart updates them instead of adding copies) and
 explicit misfire handling: ``coalesce`` folds runs missed during downtime into one, and
 ``misfire_grace_time`` bounds how late a run may start. What a late delivery run sends is
-decided by the catch-up policy in :mod:`briefings.schedule`, not by APScheduler.
+decided by the catch-up policy in :mod:`briefings.digest.schedule`, not by APScheduler.
 
 The job store (:mod:`bot.jobstore`) cannot stop the scheduler: a database error there backs
 off and tries again. Every run writes a heartbeat (:mod:`storage.heartbeats`, shown by

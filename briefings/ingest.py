@@ -9,16 +9,16 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from briefings.dedupe import NearDuplicateIndex
 from briefings.errors import BadInput
 from briefings.pipeline import PipelineConfig, derive_document
-from briefings.stories import EventIndex, event_key, load_event_index
-from briefings.trending import idf_rarity, trending_terms
+from briefings.stories.duplicates import NearDuplicateIndex
+from briefings.stories.events import EventIndex, event_index, event_key
+from briefings.topics.trending import idf_rarity, trending_terms
 from storage import documents as docs
-from storage.models import Article, SourceDocument
+from storage import recent
+from storage.models import Article
 
 log = logging.getLogger(__name__)
 
@@ -177,15 +177,11 @@ class Ingestor:
         fails keeps its previous articles.
         """
         with self.session_factory() as session:
-            rows = session.execute(
-                select(SourceDocument.id, SourceDocument.path, SourceDocument.content_hash)
-                .where(SourceDocument.raw.is_not(None))
-                .order_by(SourceDocument.id)
-            ).all()
+            rows = docs.stored_documents(session)
         report = IngestReport()
         for document_id, path, digest in rows:
             with self.session_factory() as session:
-                document = session.get(SourceDocument, document_id)
+                document = docs.document_by_id(session, document_id)
                 if document is None or document.raw is None:
                     continue
                 data, file_time = document.raw, document.file_time
@@ -270,7 +266,7 @@ class Ingestor:
                 result.stored += 1
             for article in list(document.articles):
                 if article.id not in kept:
-                    session.delete(article)  # no longer derived from this document
+                    docs.delete_article(session, article)  # no longer derived from it
             document.article_count = len(kept)
             result.status = "ingested" if derived else "empty"
             docs.mark_document(session, document, status=result.status)
@@ -286,7 +282,7 @@ class Ingestor:
         if existing is not None and existing.story_id is not None:
             return existing.story_id
         if self._events is None:
-            self._events = load_event_index(session, limit=RECENT_ARTICLES)
+            self._events = event_index(recent.event_rows(session, RECENT_ARTICLES))
         key = event_key(new.title, new.keyphrases, new.published or datetime.now(UTC))
         story_id: int | None = None
         if new.minhash:
@@ -309,13 +305,7 @@ class Ingestor:
             self._events = None
         if self._near is None:
             index = NearDuplicateIndex()
-            rows = session.execute(
-                select(Article.id, Article.story_id, Article.minhash)
-                .where(Article.minhash.is_not(None))
-                .order_by(Article.id.desc())
-                .limit(RECENT_ARTICLES)
-            )
-            for article_id, story_id, signature in rows:
+            for article_id, story_id, signature in recent.signatures(session, RECENT_ARTICLES):
                 if story_id is not None:
                     index.add((article_id, story_id), signature)
             self._near = index
@@ -346,12 +336,7 @@ class Ingestor:
         """
         since = (now or datetime.now(UTC)) - TRENDING_WINDOW
         with self.session_factory() as session, session.begin():
-            rows = session.execute(
-                select(Article.title, func.substr(Article.body, 1, 3000))
-                .where(Article.sort_time >= since)
-                .order_by(Article.sort_time.desc(), Article.id.desc())
-                .limit(TRENDING_MAX_ARTICLES)
-            ).all()
+            rows = recent.texts_since(session, since, limit=TRENDING_MAX_ARTICLES)
             model = self.config.taxonomy.model
             rarity = idf_rarity(model.idf) if model is not None else None
             terms = trending_terms(((t, b) for t, b in rows), rarity=rarity)

@@ -117,15 +117,7 @@ def latest_articles(
     offset: int = 0,
     since: datetime | None = None,
 ) -> list[Article]:
-    """Return the newest story leads (with their topics loaded), optionally within one topic.
-
-    Args:
-        session: an open session.
-        topic: a topic slug, or None for all topics.
-        limit: page size.
-        offset: rows to skip.
-        since: only articles at or after this instant.
-    """
+    """Return the newest story leads (with their topics loaded); arguments as :func:`latest_ids`."""
     page = _latest_query(session, topic, limit, offset, since).subquery()
     rows = session.scalars(
         select(Article)
@@ -143,6 +135,11 @@ def count_latest(session: Session, *, topic: str | None = None) -> int:
             ArticleTopic.topic_slug == topic
         )
     return int(session.scalar(query) or 0)
+
+
+def article(session: Session, article_id: int) -> Article | None:
+    """Return the article ``article_id``, if stored."""
+    return session.get(Article, article_id)
 
 
 def articles_by_ids(session: Session, ids: Iterable[int]) -> dict[int, Article]:

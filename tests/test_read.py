@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from briefings.errors import BadInput
-from briefings.read import parse_document
+from briefings.text.read import parse_document
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from briefings.keyphrases import keyphrases
-from briefings.summarise import SUMMARIZERS, summarise
-from briefings.tokenizer import split_sentences
+from briefings.summary.keyphrases import keyphrases
+from briefings.summary.summarise import SUMMARIZERS, summarise
+from briefings.summary.tokenizer import split_sentences
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data" / "cnndm_sample.jsonl"
@@ -54,7 +54,7 @@ def test_seed_text_summary() -> None:
 
 def test_deterministic_across_processes() -> None:
     code = (
-        "import json,sys; from briefings.summarise import summarise; "
+        "import json,sys; from briefings.summary.summarise import summarise; "
         "print(json.dumps(summarise(sys.stdin.read())))"
     )
     text = _articles()[1]
@@ -167,7 +167,7 @@ def test_every_method_on_a_real_article(method: str) -> None:
 
 def test_stock_sumy_runs_without_nltk_data(tmp_path: Path) -> None:
     code = (
-        "import json,sys; from briefings.summarise import summarise; "
+        "import json,sys; from briefings.summary.summarise import summarise; "
         "t=sys.stdin.read(); "
         "print(json.dumps([summarise(t, 3, method=m) for m in ('lexrank','lsa','edmundson')]))"
     )
@@ -208,7 +208,7 @@ def test_keyphrases_entities_and_edge_cases() -> None:
 
 
 def test_term_memo_is_bounded() -> None:
-    from briefings._terms import TermExtractor
+    from briefings.summary.terms import TermExtractor
 
     extractor = TermExtractor(str.lower, frozenset({"the"}), max_entries=100)
     for call in range(50):
@@ -221,7 +221,7 @@ def test_term_memo_is_bounded() -> None:
 
 
 def test_terms_keep_sentence_rows() -> None:
-    from briefings._terms import TermExtractor
+    from briefings.summary.terms import TermExtractor
 
     extractor = TermExtractor(str.lower, frozenset({"the"}))
     sentences = ["Alpha beta.", "", "The \x00 gamma-ray, (delta)epsilon!", "\x00", "Zeta 42."]
@@ -240,7 +240,7 @@ def test_terms_keep_sentence_rows() -> None:
 
 
 def test_terms_are_stems_of_content_words() -> None:
-    from briefings.summarise import _language_tools
+    from briefings.summary.summarise import _language_tools
 
     tools = _language_tools("english")
     assert tools is not None
@@ -263,8 +263,8 @@ def test_huge_input_is_bounded() -> None:
 def test_briefbot_behind_sumy_interface() -> None:
     from sumy.parsers.plaintext import PlaintextParser
 
-    from briefings.summarise import BriefbotSummarizer
-    from briefings.tokenizer import OfflineTokenizer
+    from briefings.summary.summarise import BriefbotSummarizer
+    from briefings.summary.tokenizer import OfflineTokenizer
 
     document = PlaintextParser.from_string(_seed_text(), OfflineTokenizer("english")).document
     chosen = BriefbotSummarizer("english")(document, 2)
@@ -285,8 +285,8 @@ def test_iso_language_codes_are_accepted() -> None:
 
 @pytest.mark.parametrize(("n", "mmr", "duplicate"), [(3, 0.05, 0.6), (3, 0.5, 0.3), (5, 0.2, 0.4)])
 def test_fast_mmr_matches_exhaustive_mmr(n: int, mmr: float, duplicate: float) -> None:
-    from briefings._rank import _select_exhaustive, score_features, select
-    from briefings.summarise import _language_tools
+    from briefings.summary.rank import _select_exhaustive, score_features, select
+    from briefings.summary.summarise import _language_tools
 
     tools = _language_tools("english")
     assert tools is not None

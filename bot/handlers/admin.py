@@ -19,7 +19,7 @@ from telegram.error import BadRequest
 from telegram.ext import CommandHandler, ContextTypes, MessageHandler, filters
 
 from bot.context import app_context
-from bot.format import esc, pack_blocks
+from bot.format import cut_html, esc, pack_blocks
 from bot.handlers.common import args_text, command_of, send, typing
 from bot.render import when
 from bot.terminal import TERMINAL_CHAT_ID
@@ -162,7 +162,7 @@ async def _reingest(
 
 async def _edit(message: Message, text: str) -> None:
     try:
-        await message.edit_text(text[:4000], parse_mode=ParseMode.HTML)
+        await message.edit_text(cut_html(text, 4000), parse_mode=ParseMode.HTML)
     except BadRequest as exc:
         if "not modified" not in str(exc).lower():
             raise

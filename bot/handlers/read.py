@@ -10,7 +10,7 @@ from telegram.ext import CallbackQueryHandler, ContextTypes, MessageHandler, fil
 from bot.context import app_context
 from bot.handlers.common import send
 from bot.render import article_messages
-from briefings import service
+from briefings import browse as service
 from storage.errors import NotFound
 
 READ_COMMAND = re.compile(r"^/read_(\d{1,12})(?:@\w+)?(?:\s|$)")

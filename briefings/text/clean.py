@@ -2,19 +2,19 @@
 
 The model is deliberately simple and site-independent:
 
-1. every non-empty line gets shape features (:mod:`briefings.textnorm`): word count,
+1. every non-empty line gets shape features (:mod:`briefings.text.normalise`): word count,
    function-word share, sentence-like ending, capitalisation, "Label:" form, and
-   furniture flags (:mod:`briefings.patterns`);
+   furniture flags (:mod:`briefings.text.patterns`);
 2. prose lines score positive, everything else (menus, buttons, captions, credits,
    timestamps) negative; the maximum-sum run of lines is the story
-   (:mod:`briefings.storyrun`);
+   (:mod:`briefings.text.body`);
 3. inside that run short lines are kept as sub-headings unless they look like page
    furniture: UI vocabulary, photo credits, captions (lines around a credit or after an
    "Image:" label), lines repeated in the file, lines following a common template ("More
    on X", "Stills from ..."), link lists after "Read more:"-style labels, timestamps.
 
 Optionally the caller passes ``boilerplate_lines`` (keys of lines that repeat across many
-dumps, see :func:`briefings.textnorm.line_key`); those are always dropped.
+dumps, see :func:`briefings.text.normalise.line_key`); those are always dropped.
 """
 
 from __future__ import annotations
@@ -24,9 +24,9 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from briefings.patterns import LINK, STILLS
-from briefings.storyrun import dated_list, story_span
-from briefings.textnorm import LineInfo, fix_text, line_info, norm_line
+from briefings.text.body import dated_list, story_span
+from briefings.text.normalise import LineInfo, fix_text, line_info, norm_line
+from briefings.text.patterns import LINK, STILLS
 
 _TEMPLATE_WORDS = 6
 _NUMBERISH = re.compile(r"^[\W\d_]*$")
@@ -210,7 +210,7 @@ def clean(text: str, *, boilerplate_lines: frozenset[str] = frozenset()) -> str:
 
     Args:
         text: plain text as copied from a web page (one story plus page furniture).
-        boilerplate_lines: keys (:func:`briefings.textnorm.line_key`) of lines known to
+        boilerplate_lines: keys (:func:`briefings.text.normalise.line_key`) of lines known to
             repeat across many dumps; they are always dropped.
 
     Returns:

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import PurePath
 
-from briefings.article import ParsedArticle
-from briefings.decode import decode, gunzip
 from briefings.errors import BadInput
-from briefings.formats import read_feed, read_html, read_json
-from briefings.split import split_dump
+from briefings.text.article import ParsedArticle
+from briefings.text.decode import decode, gunzip
+from briefings.text.formats import read_feed, read_html, read_json
+from briefings.text.split import split_dump
 
 # A web page, even with all its menus, is well under these sizes; bigger inputs are
 # not pages and would only stall the worker.
@@ -58,7 +58,7 @@ def parse_document(
         file_time: when the file was saved (mtime); resolves relative times such as
             "an hour ago" in text dumps; never used as a publication date by itself.
         boilerplate_lines: keys of lines known to repeat across many dumps (see
-            :mod:`briefings.corpus`); dropped from text dumps.
+            :mod:`briefings.text.corpus`); dropped from text dumps.
 
     Returns:
         At least one article.

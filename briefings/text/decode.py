@@ -93,7 +93,7 @@ def decode(data: bytes) -> str:
 
     Tries a BOM, then strict UTF-8, then cp1252 (latin-1 for its five undefined bytes),
     or the encoding charset-normalizer detects when cp1252 gives mostly non-Latin letters;
-    the caller repairs mojibake with ftfy (:func:`briefings.textnorm.fix_text`).
+    the caller repairs mojibake with ftfy (:func:`briefings.text.normalise.fix_text`).
 
     Args:
         data: raw (already decompressed) bytes, non-empty.

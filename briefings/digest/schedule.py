@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from briefings.errors import BriefingsError
 
 _HHMM = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
+_HHMM_LENIENT = re.compile(r"^([01]?\d|2[0-3])[:.h]?([0-5]\d)$")  # what people type: 0730, 7.30
 MAX_SKIPPED = 7  # at most this many missed slots are recorded as skipped per chat and run
 
 
@@ -52,6 +53,25 @@ class Decision:
     waiting: datetime | None = None  # a slot held back by quiet hours (sent once they end)
 
 
+def time_of_day(value: str, *, lenient: bool = False) -> time | None:
+    """The one parser of times of day: "HH:MM" (24-hour) to a time; None when malformed.
+
+    Args:
+        value: e.g. "08:00" or "7:30".
+        lenient: also accept "0730", "7.30" and "7h30" (what people type).
+    """
+    match = (_HHMM_LENIENT if lenient else _HHMM).match(value.strip())
+    return time(int(match.group(1)), int(match.group(2))) if match else None
+
+
+def zone_or_none(name: str) -> ZoneInfo | None:
+    """The one loader of time zones: the IANA zone ``name``, or None when unknown."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+
+
 def parse_time(value: str) -> time:
     """Parse "HH:MM" (24-hour).
 
@@ -61,10 +81,10 @@ def parse_time(value: str) -> time:
     Raises:
         ScheduleError: malformed.
     """
-    match = _HHMM.match(value.strip())
-    if not match:
+    parsed = time_of_day(value)
+    if parsed is None:
         raise ScheduleError(f"briefing time must be HH:MM, got {value!r}")
-    return time(int(match.group(1)), int(match.group(2)))
+    return parsed
 
 
 def zone(name: str) -> ZoneInfo:
@@ -76,10 +96,10 @@ def zone(name: str) -> ZoneInfo:
     Raises:
         ScheduleError: unknown zone.
     """
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ScheduleError(f"unknown time zone {name!r}") from None
+    found = zone_or_none(name)
+    if found is None:
+        raise ScheduleError(f"unknown time zone {name!r}")
+    return found
 
 
 def parse_quiet_hours(value: str | None) -> QuietHours | None:

@@ -1,6 +1,6 @@
 """Same-event clustering: articles from different outlets about one event join one story.
 
-Near-duplicates (the same wire copy) are linked by MinHash in :mod:`briefings.dedupe`.
+Near-duplicates (the same wire copy) are linked by MinHash in :mod:`briefings.stories.duplicates`.
 Rewritten reports of the same event share far fewer 5-shingles but still share their
 headline's key words and their names ("Trump", "Greenland", "Denmark"). :func:`same_event`
 scores that overlap for two articles published within :data:`EVENT_WINDOW` of each other;
@@ -18,19 +18,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
-from storage.models import Article
-
 __all__ = [
     "EVENT_THRESHOLD",
     "EVENT_WINDOW",
     "EventIndex",
     "EventKey",
+    "event_index",
     "event_key",
     "event_score",
-    "load_event_index",
     "same_event",
 ]
 
@@ -211,20 +206,14 @@ class EventIndex:
         return best[1] if best else None
 
 
-def load_event_index(session: Session, *, limit: int = 20_000) -> EventIndex:
-    """Build an :class:`EventIndex` over the ``limit`` most recently stored articles.
+def event_index(rows: Iterable[tuple[int, str, Sequence[str], datetime]]) -> EventIndex:
+    """Build an :class:`EventIndex` over stored articles, oldest first.
 
     Args:
-        session: an open session.
-        limit: how many articles (newest ids) to index.
+        rows: (story id, title, keyphrases, sort time) per article, e.g.
+            :func:`storage.recent.event_rows`.
     """
     index = EventIndex()
-    rows = session.execute(
-        select(Article.story_id, Article.title, Article.keyphrases, Article.sort_time)
-        .where(Article.story_id.is_not(None))
-        .order_by(Article.id.desc())
-        .limit(limit)
-    ).all()
-    for story_id, title, keyphrases, when in reversed(rows):
-        index.add(event_key(title, keyphrases or [], when), int(story_id))
+    for story_id, title, keyphrases, when in rows:
+        index.add(event_key(title, keyphrases, when), story_id)
     return index

@@ -10,7 +10,7 @@ from typing import NamedTuple
 
 import ftfy
 
-from briefings import patterns
+from briefings.text import patterns
 
 # UTF-8 bytes decoded as cp1252/latin-1 leave a lead byte (Â..ô) followed by a
 # continuation byte rendered as a cp1252 punctuation sign or a latin-1 symbol.
@@ -126,7 +126,7 @@ class LineInfo(NamedTuple):
         caps: share of words that start with a capital letter.
         terminal: ends like a sentence (``. ! ? …`` possibly followed by a closing quote).
         label: a short "Label:" line such as "Image:" or "Read more:".
-        prose: reads like running text (see :func:`briefings.patterns.prose`).
+        prose: reads like running text (see :func:`briefings.text.patterns.prose`).
         ui: button/menu/credit/call-to-action line.
         cta: call to action ("Download our app ...") or cookie banner.
         timestamp: a short date/time line.

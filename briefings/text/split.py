@@ -2,7 +2,7 @@
 
 A new article starts at a headline: a headline-shaped line that is repeated within a few
 lines (pages print a story's title two or three times around its outlet/time/byline) and
-is followed by prose. Each segment is then cleaned with :mod:`briefings.clean`, and its
+is followed by prose. Each segment is then cleaned with :mod:`briefings.text.clean`, and its
 header lines give the title, outlet, byline and time.
 """
 
@@ -12,8 +12,9 @@ import re
 from collections.abc import Sequence
 from datetime import datetime
 
-from briefings.article import ParsedArticle
-from briefings.clean import (
+from briefings.text.article import ParsedArticle
+from briefings.text.body import story_span
+from briefings.text.clean import (
     FileStats,
     file_stats,
     is_prose,
@@ -21,9 +22,8 @@ from briefings.clean import (
     is_ui,
     keep_flags,
 )
-from briefings.meta import find_byline, find_dateline, find_source, parse_time
-from briefings.storyrun import story_span
-from briefings.textnorm import LineInfo, fix_text, line_info, line_key
+from briefings.text.meta import find_byline, find_dateline, find_source, parse_time
+from briefings.text.normalise import LineInfo, fix_text, line_info, line_key
 
 _LOOKAHEAD = 8
 _MIN_WORDS = 25

@@ -1,30 +1,53 @@
-"""The :class:`Composer`: ranks and picks stories for many subscribers in one run.
+"""Daily briefings as data: compose a chat's briefing, or many chats' in one run.
 
-It loads the window's stories once and caches the ranking per (topic set, window), the
-matches per keyword follow and the picks per (topics, follows, window) of subscribers
-with nothing already sent, so composing for many subscribers costs per distinct topic
-set, not per subscriber. Ranking: topic score × recency (half-life one day) × number of
-outlets; picking is greedy with a penalty per story already picked in the same section
-(diversity across topics); a story is never picked twice, nor when the chat was sent it.
+A subscriber is a chat's topic subscriptions, keyword follows and time zone; its window
+runs from its previous briefing (default: the last 24 hours). The :class:`Composer` loads
+the window's stories once and caches the ranking per (topic set, window), the matches per
+keyword follow and the picks per (topics, follows, window) of subscribers with nothing
+already sent, so composing for many subscribers costs per distinct topic set, not per
+subscriber. Ranking: topic score × recency (half-life one day) × number of outlets;
+picking is greedy with a penalty per story already picked in the same section (diversity
+across topics); a story is never picked twice, nor when the chat was sent it.
+
+Entry points (the bot and the scheduler use them): :func:`compose_briefing`,
+:func:`compose_many` (or one ``Composer`` per run). They return data; ``bot.render``
+renders it and ``bot.digest`` stores it. All reads go through :mod:`storage.briefings`,
+:mod:`storage.queries` and :mod:`storage.matching`.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from briefings.briefing_text import BriefingEntry, ComposedBriefing, and_list, since_phrase
-from briefings.topics import Taxonomy
+from briefings.digest.briefing import (
+    BriefingEntry,
+    ComposedBriefing,
+    Subscriber,
+    and_list,
+    follow_terms,
+    load_subscribers,
+    since_phrase,
+)
+from briefings.topics.taxonomy import Taxonomy
+from storage import briefings as stored
 from storage import queries
 from storage.matching import matching_article_ids
-from storage.models import Article, ArticleTopic, BriefingStory
 
-__all__ = ["Composer", "Subscriber"]
+__all__ = [
+    "MAX_STORIES",
+    "BriefingEntry",
+    "ComposedBriefing",
+    "Composer",
+    "Subscriber",
+    "compose_briefing",
+    "compose_many",
+    "load_subscribers",
+]
 
 DEFAULT_WINDOW = timedelta(hours=24)
 MAX_WINDOW = timedelta(days=7)
@@ -34,31 +57,6 @@ HALF_LIFE_HOURS = 24.0
 UNTAGGED = "other"
 UNTAGGED_SCORE = 0.3
 FOLLOW_SCORE = 0.9  # a keyword follow counts like a strong topic match
-CHUNK = 500  # chats per IN (...) query
-
-
-@dataclass(frozen=True)
-class Subscriber:
-    """What a briefing is composed for.
-
-    Attributes:
-        chat_id: the chat (0 is the terminal).
-        topics: subscribed topic slugs; empty means "latest across all topics".
-        follows: keyword follow queries ("chips tariffs -sports").
-        timezone: IANA zone for the wording of the opening line.
-        last_briefing: when the chat's previous briefing was composed, if ever.
-    """
-
-    chat_id: int
-    topics: tuple[str, ...] = ()
-    follows: tuple[str, ...] = ()
-    timezone: str = "UTC"
-    last_briefing: datetime | None = None
-
-    @property
-    def personal(self) -> bool:
-        """True when the chat subscribed to anything."""
-        return bool(self.topics or self.follows)
 
 
 @dataclass
@@ -74,12 +72,6 @@ class _Story:
 
 # ranked candidates per section: section key -> [(score, story id)], best first
 _Ranking = dict[str, list[tuple[float, int]]]
-
-
-def _follow_terms(query: str) -> tuple[str, list[str]]:
-    words = query.split()
-    include = " ".join(w for w in words if not w.startswith("-"))
-    return include, [w.lstrip("-") for w in words if w.startswith("-") and len(w) > 1]
 
 
 class Composer:
@@ -169,19 +161,7 @@ class Composer:
         self._rankings.clear()
         self._follows.clear()
         self._picks.clear()
-        rows = self.session.execute(
-            select(
-                Article.id,
-                Article.story_id,
-                Article.sort_time,
-                Article.source,
-                func.length(Article.body),
-                ArticleTopic.topic_slug,
-                ArticleTopic.score,
-            )
-            .outerjoin(ArticleTopic, ArticleTopic.article_id == Article.id)
-            .where(Article.sort_time >= since, Article.story_id.is_not(None))
-        )
+        rows = stored.window_rows(self.session, since)
         for article_id, story_id, when, source, length, slug, score in rows:
             self._article_story[article_id] = story_id
             # best article: has an outlet, a substantial text, then the earliest
@@ -194,7 +174,7 @@ class Composer:
             story.newest = max(story.newest, when)
             if source:
                 story.outlets.add(source)
-            if slug is not None and score > story.topics.get(slug, 0.0):
+            if slug is not None and score is not None and score > story.topics.get(slug, 0.0):
                 story.topics[slug] = float(score)
         self._first_id = min(self._article_story, default=0)
         self._loaded = since
@@ -203,20 +183,13 @@ class Composer:
         """Stories of the loaded window each chat was already sent."""
         if not self._stories:
             return {}
-        # story ids grow with time: a range on the primary key (chat_id, story_id) keeps
-        # this to each chat's recent rows; the exact filter is the set of window stories
-        oldest = min(self._stories)
+        # the exact filter is the set of window stories
         sent: dict[int, set[int]] = {}
-        for start in range(0, len(chat_ids), CHUNK):
-            rows = self.session.execute(
-                select(BriefingStory.chat_id, BriefingStory.story_id).where(
-                    BriefingStory.chat_id.in_(chat_ids[start : start + CHUNK]),
-                    BriefingStory.story_id >= oldest,
-                )
-            )
-            for chat_id, story_id in rows:
-                if story_id in self._stories:
-                    sent.setdefault(chat_id, set()).add(story_id)
+        for chat_id, story_id in stored.sent_stories(
+            self.session, chat_ids, min_story_id=min(self._stories)
+        ):
+            if story_id in self._stories:
+                sent.setdefault(chat_id, set()).add(story_id)
         return sent
 
     def _load_entries(self, story_ids: set[int]) -> None:
@@ -286,7 +259,7 @@ class Composer:
         cached = self._follows.get(key)
         if cached is not None:
             return cached
-        include, exclude = _follow_terms(query)
+        include, exclude = follow_terms(query)
         stories, first = self._article_story, self._first_id
 
         def matched(words: str) -> set[int]:
@@ -347,7 +320,7 @@ class Composer:
         if label is None:
             topic = self.taxonomy.get(section)
             if section.startswith("follow:"):
-                label = f"“{_follow_terms(section[7:])[0]}”"
+                label = f"“{follow_terms(section[7:])[0]}”"
             else:
                 label = "Other news" if section == UNTAGGED else topic.label if topic else section
             self._labels[section] = label
@@ -356,12 +329,11 @@ class Composer:
     def _briefing(
         self, subscriber: Subscriber, since: datetime, chosen: list[tuple[str, int]]
     ) -> ComposedBriefing:
-        """The briefing of a pick; equal picks for equal settings share rendered text."""
+        """The briefing of a pick; equal picks for equal settings share one composition."""
         key = (tuple(chosen), since, subscriber.timezone, subscriber.topics, subscriber.follows)
         made = self._made.get(key)
         if made is None:
             made = self._made[key] = self._make(subscriber, since, chosen)
-            made.html_messages()
         sections = [(label, list(entries)) for label, entries in made.sections]
         return replace(made, sections=sections, story_ids=list(made.story_ids))
 
@@ -395,3 +367,52 @@ class Composer:
         noun = "story" if count == 1 else "stories"
         opening = f"{count} {noun} in {and_list([label for label, _ in sections])} {when}"
         return ComposedBriefing(opening, sections, story_ids, False, since, hint)
+
+
+def compose_briefing(
+    session: Session,
+    *,
+    chat_id: int,
+    taxonomy: Taxonomy,
+    now: datetime,
+    since: datetime | None = None,
+    max_stories: int = MAX_STORIES,
+    default_timezone: str = "UTC",
+) -> ComposedBriefing:
+    """Compose a chat's briefing from its subscriptions (all topics if it has none).
+
+    Args:
+        session: an open session.
+        chat_id: the chat.
+        taxonomy: the loaded taxonomy.
+        now: the current time (aware).
+        since: window start; None = since the chat's previous briefing, else 24 hours.
+        max_stories: most stories in the briefing.
+        default_timezone: zone used when the chat set none.
+    """
+    subscriber = load_subscribers(session, [chat_id], default_timezone=default_timezone)[chat_id]
+    return Composer(session, taxonomy, now, max_stories=max_stories).compose(subscriber, since)
+
+
+def compose_many(
+    session: Session,
+    chat_ids: Iterable[int],
+    *,
+    taxonomy: Taxonomy,
+    now: datetime,
+    max_stories: int = MAX_STORIES,
+    default_timezone: str = "UTC",
+) -> dict[int, ComposedBriefing]:
+    """Compose briefings for many chats at once (cost grows with distinct topic sets).
+
+    Args:
+        session: an open session.
+        chat_ids: the chats.
+        taxonomy: the loaded taxonomy.
+        now: the current time (aware).
+        max_stories: most stories per briefing.
+        default_timezone: zone used when a chat set none.
+    """
+    subscribers = load_subscribers(session, chat_ids, default_timezone=default_timezone)
+    composer = Composer(session, taxonomy, now, max_stories=max_stories)
+    return composer.compose_many(list(subscribers.values()))

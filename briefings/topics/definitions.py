@@ -1,6 +1,6 @@
 """Topic definitions: the Topic type, word tokens, and reading taxonomy TOML files.
 
-Used by :mod:`briefings.topics`; kept apart so that each module stays small.
+Used by :mod:`briefings.topics.taxonomy`; kept apart so that each module stays small.
 """
 
 from __future__ import annotations

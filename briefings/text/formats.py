@@ -11,10 +11,10 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-from briefings.article import ParsedArticle
 from briefings.errors import BadInput
-from briefings.meta import find_dateline, parse_time
-from briefings.textnorm import fix_text, line_key, norm_line
+from briefings.text.article import ParsedArticle
+from briefings.text.meta import find_dateline, parse_time
+from briefings.text.normalise import fix_text, line_key, norm_line
 
 _BLOCK_END = re.compile(r"(?i)<\s*(?:br\s*/?|/p|/div|/li|/h[1-6]|/blockquote|/tr)\s*>")
 _TAG = re.compile(r"<[^>]{0,2000}>")

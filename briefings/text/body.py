@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from briefings.textnorm import LineInfo
+from briefings.text.normalise import LineInfo
 
 _NUMBERS = re.compile(r"\d+(?:[.,:]\d+)*")
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from briefings.topics import Taxonomy, Topic
+from briefings.topics.taxonomy import Taxonomy, Topic
 from storage import queries
 from storage.errors import NotFound
 from storage.models import Article
@@ -158,7 +158,7 @@ def read_article(session: Session, article_id: int) -> ArticleView:
     Raises:
         NotFound: no article has this id.
     """
-    article = session.get(Article, article_id)
+    article = queries.article(session, article_id)
     if article is None:
         raise NotFound(f"no article {article_id}")
     view = _views(session, [article])[0]

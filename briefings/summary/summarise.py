@@ -9,7 +9,7 @@ via :class:`BriefbotSummarizer`, sumy's stop words, Snowball stemmers) and runs
 ~20-26x faster than sumy's pure-Python LexRank on the same sentences, while
 beating Lead-3 on CNN/DailyMail (``benchmarks/summaries.py``).
 
-Everything is offline: sentences come from :mod:`briefings.tokenizer` (nupunkt),
+Everything is offline: sentences come from :mod:`briefings.summary.tokenizer` (nupunkt),
 stemmers and stop-word lists ship with PyStemmer/sumy/NLTK code (no NLTK data).
 """
 
@@ -24,9 +24,9 @@ from sumy.nlp.stemmers import null_stemmer
 from sumy.summarizers._summarizer import AbstractSummarizer
 from sumy.utils import ItemsCount
 
-from briefings._rank import Params, rank_sentences
-from briefings._terms import TermExtractor
-from briefings.tokenizer import OfflineTokenizer, split_sentences
+from briefings.summary.rank import Params, rank_sentences
+from briefings.summary.terms import TermExtractor
+from briefings.summary.tokenizer import OfflineTokenizer, split_sentences
 
 __all__ = ["SUMMARIZERS", "BriefbotSummarizer", "summarise"]
 

@@ -10,7 +10,7 @@ import re
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 
-from briefings.textnorm import LineInfo
+from briefings.text.normalise import LineInfo
 
 _MONTHS = {
     m: i

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from briefings.errors import TaxonomyError
-from briefings.topicdefs import (
+from briefings.topics.definitions import (
     Topic,
     TopicModel,
     article_counts,

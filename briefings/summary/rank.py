@@ -339,7 +339,7 @@ def rank_sentences(
         sentences: all sentences of the document.
         n: how many to keep.
         terms_of: maps a list of sentences to ``(ids, rows)`` of their
-            content words (see :meth:`briefings._terms.TermExtractor.ids`).
+            content words (see :meth:`briefings.summary.terms.TermExtractor.ids`).
         params: ranker parameters (defaults tuned on news).
 
     Returns:

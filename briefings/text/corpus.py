@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping
 
-from briefings.textnorm import fix_text, line_info
+from briefings.text.normalise import fix_text, line_info
 
 MIN_DOCS = 5
 MIN_SHARE = 0.02
