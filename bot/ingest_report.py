@@ -60,7 +60,9 @@ def print_dry_run(report: IngestReport, fmt: str) -> None:
                 topics = ", ".join(record["topics"]) or "-"  # type: ignore[arg-type]
                 name = Path(result.path).name
                 print(f"{name}: {article.title} [{article.source or '?'}] ({topics})")
-    for result in report.errors:
-        print(f"error: {result.path}: {result.error}", file=sys.stderr)
-    if fmt != "jsonl":
-        print(f"dry run, nothing written: {report.summary_line()}")
+    if fmt == "jsonl":  # stdout holds only article records
+        for result in report.errors:
+            print(f"error: {result.path}: {result.error}", file=sys.stderr)
+        return
+    print("dry run: nothing was written; a real ingest would report:")
+    print_report(report, fmt)
