@@ -45,13 +45,7 @@ class FileResult:
 
     def as_dict(self) -> dict[str, object]:
         """The result without its articles, for JSON reports."""
-        return {
-            "path": self.path,
-            "status": self.status,
-            "stored": self.stored,
-            "duplicates": self.duplicates,
-            "error": self.error,
-        }
+        return {key: value for key, value in vars(self).items() if key != "articles"}
 
 
 @dataclass
@@ -99,6 +93,11 @@ def iter_input_files(paths: Iterable[Path]) -> Iterator[Path]:
                     yield child
         else:
             yield path
+
+
+def storable_path(path: Path) -> str:
+    """``path`` as text any database takes: bytes undecodable in a file name become U+FFFD."""
+    return str(path).encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 def read_file(path: Path, max_bytes: int = MAX_FILE_BYTES) -> tuple[bytes, datetime]:
@@ -177,7 +176,11 @@ class Ingestor:
         """Ingest every file under ``paths``; a bad file never stops the others."""
         report = IngestReport()
         for path in iter_input_files(paths):
-            result = self.ingest_file(path, force=force)
+            try:
+                result = self.ingest_file(path, force=force)
+            except Exception as exc:  # even recording the failure failed: report, go on
+                log.debug("ingesting %s failed", path, exc_info=True)
+                result = FileResult(storable_path(path), "error", error=one_line(exc))
             report.files.append(result)
             if progress:
                 progress(result)
@@ -188,11 +191,12 @@ class Ingestor:
 
     def ingest_file(self, path: Path, *, force: bool = False) -> FileResult:
         """Ingest one file; errors are recorded on its document and returned, not raised."""
+        name = storable_path(path)
         try:
             data, file_time = read_file(path)
         except BadInput as exc:
-            return self._record_error(str(path), None, str(exc), None)
-        return self.ingest_bytes(str(path), data, file_time=file_time, force=force)
+            return self._record_error(name, None, str(exc), None)
+        return self.ingest_bytes(name, data, file_time=file_time, force=force)
 
     def ingest_bytes(
         self, name: str, data: bytes, *, file_time: datetime | None = None, force: bool = False

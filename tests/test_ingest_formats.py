@@ -261,3 +261,25 @@ def test_non_english_dumps_are_stored_with_summaries(
     assert sorted(a.language or "" for a in stored) == sorted(LANGUAGES)
     for article in stored:
         assert article.summary and all(s in article.body for s in article.summary)
+
+
+def test_undecodable_file_name_neither_aborts_the_run_nor_loses_the_file(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    database_url: str,
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    odd = os.fsdecode(bytes(folder) + b"/caf\xe9.txt")  # Latin-1 bytes in a UTF-8 system
+    Path(odd).write_bytes(_text_dump("Cafe opens on the square", "March 5, 2024", "cafe"))
+    (folder / "good.txt").write_bytes(_text_dump("Good story", "March 5, 2024", "good plan"))
+    _env(monkeypatch, database_url)
+    assert main(["ingest", str(folder)]) == 0
+    assert "2 files read, 2 articles stored" in capsys.readouterr().out
+    stored = _stored(database_url)
+    assert set(stored) == {"Cafe opens on the square", "Good story"}
+    ctx = build_context(make_settings(database_url))
+    with ctx.sessions() as session:
+        paths = set(session.scalars(select(SourceDocument.path)))
+    assert paths == {f"{folder}/caf\ufffd.txt", str(folder / "good.txt")}
