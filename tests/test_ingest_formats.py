@@ -27,6 +27,14 @@ DATA = ROOT / "tests" / "data"
 LANGUAGE_DUMPS = Path(__file__).resolve().parent / "data" / "languages"
 
 
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    """An empty input folder."""
+    path = tmp_path / "in"
+    path.mkdir()
+    return path
+
+
 def _env(monkeypatch: pytest.MonkeyPatch, url: str) -> None:
     monkeypatch.setenv("DATABASE_URL", url)
     monkeypatch.setenv("SEEDS_DIR", str(SEEDS))
@@ -174,6 +182,9 @@ def test_dry_run_prints_what_a_real_ingest_stores_and_writes_nothing(
     }
 
 
+_PG_NUL = "PostgreSQL text fields cannot contain NUL (0x00) bytes"
+
+
 def _nul_dump(folder: Path) -> Path:
     """Two records, the second with a NUL byte: PostgreSQL refuses it at store time."""
     path = folder / "nul.jsonl"
@@ -189,10 +200,8 @@ def test_a_file_failing_on_store_fails_the_dry_run_too(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
     postgres_url: str,
-    tmp_path: Path,
+    folder: Path,
 ) -> None:
-    folder = tmp_path / "in"
-    folder.mkdir()
     bad = _nul_dump(folder)
     (folder / "good.txt").write_bytes(_text_dump("Good story", "March 5, 2024", "good plan"))
     _env(monkeypatch, postgres_url)
@@ -209,13 +218,10 @@ def test_a_file_failing_on_store_fails_the_dry_run_too(
     assert set(_stored(postgres_url)) == {"Good story"}
 
 
-_PG_NUL = "PostgreSQL text fields cannot contain NUL (0x00) bytes"
-
-
-def test_each_failed_file_is_one_line_without_traceback(database_url: str, tmp_path: Path) -> None:
+def test_each_failed_file_is_one_line_without_traceback(
+    database_url: str, folder: Path, tmp_path: Path
+) -> None:
     """Bad files are one line each on stdout; nothing else fails and no traceback shows."""
-    folder = tmp_path / "in"
-    folder.mkdir()
     (folder / "corrupt.bin").write_bytes(os.urandom(4096))
     (folder / "broken.json").write_text('{"title": "Half a record",')
     shutil.copy(LANGUAGE_DUMPS / "pl.txt", folder / "pl.txt")
@@ -267,10 +273,8 @@ def test_undecodable_file_name_neither_aborts_the_run_nor_loses_the_file(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
     database_url: str,
-    tmp_path: Path,
+    folder: Path,
 ) -> None:
-    folder = tmp_path / "in"
-    folder.mkdir()
     odd = os.fsdecode(bytes(folder) + b"/caf\xe9.txt")  # Latin-1 bytes in a UTF-8 system
     Path(odd).write_bytes(_text_dump("Cafe opens on the square", "March 5, 2024", "cafe"))
     (folder / "good.txt").write_bytes(_text_dump("Good story", "March 5, 2024", "good plan"))
