@@ -133,13 +133,15 @@ def _terminal(settings: Settings, ctx: AppContext) -> int:
 def cmd_ingest(settings: Settings, args: argparse.Namespace) -> int:
     """Ingest files and print a report; exit 1 only when nothing could be ingested."""
     from bot.app import build_context
-    from bot.ingest_report import dry_run, print_report, progress_printer
+    from bot.ingest_report import print_dry_run, print_report, progress_printer
+    from briefings.ingest import Ingestor
 
-    if args.dry_run:
-        return dry_run(settings, args.paths, args.format)
     ctx = build_context(settings)
-    report = ctx.ingestor.ingest_paths(args.paths, force=args.force, progress=progress_printer())
-    print_report(report, args.format)
+    ingestor = ctx.ingestor
+    if args.dry_run:  # the same ingest, every transaction rolled back
+        ingestor = Ingestor(ctx.sessions, ctx.ingestor.config, dry_run=True)
+    report = ingestor.ingest_paths(args.paths, force=args.force, progress=progress_printer())
+    (print_dry_run if args.dry_run else print_report)(report, args.format)
     failed = len(report.errors)
     return 1 if failed and failed == len(report.files) else 0
 

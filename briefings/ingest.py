@@ -5,13 +5,14 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from briefings.errors import BadInput
+from briefings.errors import BadInput, one_line
 from briefings.pipeline import PipelineConfig, derive_document
 from briefings.stories.duplicates import NearDuplicateIndex
 from briefings.stories.events import EventIndex, event_index, event_key
@@ -39,6 +40,12 @@ class FileResult:
     stored: int = 0
     duplicates: int = 0
     error: str | None = None
+    # what was (or, in a dry run, would have been) stored; kept only in dry runs
+    articles: list[docs.NewArticle] = field(default_factory=list, repr=False)
+
+    def as_dict(self) -> dict[str, object]:
+        """The result without its articles, for JSON reports."""
+        return {key: value for key, value in vars(self).items() if key != "articles"}
 
 
 @dataclass
@@ -88,6 +95,11 @@ def iter_input_files(paths: Iterable[Path]) -> Iterator[Path]:
             yield path
 
 
+def storable_path(path: Path) -> str:
+    """``path`` as text any database takes: bytes undecodable in a file name become U+FFFD."""
+    return str(path).encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
 def read_file(path: Path, max_bytes: int = MAX_FILE_BYTES) -> tuple[bytes, datetime]:
     """Read a whole file, refusing huge ones and ones that change while being read.
 
@@ -124,13 +136,35 @@ class Ingestor:
     Args:
         session_factory: opens sessions on the store.
         config: pipeline settings (taxonomy, summariser).
+        dry_run: run everything, store-side checks included, but roll every
+            transaction back: nothing is written, and each result lists the articles
+            a real ingest would store.
     """
 
-    def __init__(self, session_factory: sessionmaker[Session], config: PipelineConfig) -> None:
+    def __init__(
+        self,
+        session_factory: sessionmaker[Session],
+        config: PipelineConfig,
+        *,
+        dry_run: bool = False,
+    ) -> None:
         self.session_factory = session_factory
         self.config = config
+        self.dry_run = dry_run
         self._near: NearDuplicateIndex | None = None
         self._events: EventIndex | None = None
+
+    @contextmanager
+    def _transaction(self) -> Iterator[Session]:
+        """One transaction: committed, or in a dry run flushed (checks run) and rolled back."""
+        with self.session_factory() as session, session.begin() as transaction:
+            yield session
+            if self.dry_run:
+                session.flush()
+                transaction.rollback()
+                # the caches now hold ids that were never committed
+                self._near = None
+                self._events = None
 
     def ingest_paths(
         self,
@@ -142,22 +176,27 @@ class Ingestor:
         """Ingest every file under ``paths``; a bad file never stops the others."""
         report = IngestReport()
         for path in iter_input_files(paths):
-            result = self.ingest_file(path, force=force)
+            try:
+                result = self.ingest_file(path, force=force)
+            except Exception as exc:  # even recording the failure failed: report, go on
+                log.debug("ingesting %s failed", path, exc_info=True)
+                result = FileResult(storable_path(path), "error", error=one_line(exc))
             report.files.append(result)
             if progress:
                 progress(result)
-        if report.stored:
+        if report.stored and not self.dry_run:
             self.refresh_trending()
-        log.info("ingest finished: %s", report.summary_line())
+        log.info("%s finished: %s", "dry run" if self.dry_run else "ingest", report.summary_line())
         return report
 
     def ingest_file(self, path: Path, *, force: bool = False) -> FileResult:
         """Ingest one file; errors are recorded on its document and returned, not raised."""
+        name = storable_path(path)
         try:
             data, file_time = read_file(path)
         except BadInput as exc:
-            return self._record_error(str(path), None, str(exc), None)
-        return self.ingest_bytes(str(path), data, file_time=file_time, force=force)
+            return self._record_error(name, None, str(exc), None)
+        return self.ingest_bytes(name, data, file_time=file_time, force=force)
 
     def ingest_bytes(
         self, name: str, data: bytes, *, file_time: datetime | None = None, force: bool = False
@@ -201,13 +240,13 @@ class Ingestor:
         except BadInput as exc:
             return self._record_error(name, data, str(exc), file_time)
         except Exception as exc:  # a pipeline bug must not abort the other files
-            log.exception("pipeline failed on %s", name)
-            return self._record_error(name, data, f"internal error: {exc!r}", file_time)
+            log.debug("pipeline failed on %s", name, exc_info=True)
+            return self._record_error(name, data, f"internal error: {one_line(exc)}", file_time)
         try:
             return self._store(name, data, digest, file_time, derived)
         except Exception as exc:
-            log.exception("storing %s failed", name)
-            return self._record_error(name, data, f"could not store: {exc!r}", file_time)
+            log.debug("storing %s failed", name, exc_info=True)
+            return self._record_error(name, data, f"could not store: {one_line(exc)}", file_time)
 
     def _store(
         self,
@@ -219,7 +258,7 @@ class Ingestor:
     ) -> FileResult:
         """Store a document's articles in one transaction, updating earlier ones in place."""
         result = FileResult(name, "ingested")
-        with self.session_factory() as session, session.begin():
+        with self._transaction() as session:
             document = docs.upsert_document(
                 session, content_hash=digest, path=name, raw=data, file_time=file_time
             )
@@ -261,6 +300,8 @@ class Ingestor:
                     session, document, new, position=position, story_id=story_id, existing=existing
                 )
                 kept.add(stored.id)
+                if self.dry_run:
+                    result.articles.append(new)
                 if new.minhash:
                     near.add((stored.id, story_id), new.minhash)
                 result.stored += 1
@@ -318,7 +359,7 @@ class Ingestor:
         digest = hashlib.sha256(
             data if data is not None else f"unreadable:{name}".encode()
         ).hexdigest()
-        with self.session_factory() as session, session.begin():
+        with self._transaction() as session:
             document = docs.upsert_document(
                 session, content_hash=digest, path=name, raw=data, file_time=file_time
             )

@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 
 from briefings.summary.keyphrases import keyphrases
-from briefings.summary.summarise import SUMMARIZERS, summarise
+from briefings.summary.summarise import SUMMARIZERS, _language_name, _language_tools, summarise
 from briefings.summary.tokenizer import split_sentences
+from briefings.text.language import supported_languages
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data" / "cnndm_sample.jsonl"
@@ -310,3 +311,35 @@ def test_short_narrator_questions_are_not_summary_sentences() -> None:
     summary = summarise(text, 3)
     assert len(summary) == 3
     assert all(not sentence.endswith("?") for sentence in summary)
+
+
+# Words in several scripts: every stemmer sees Latin, Cyrillic, Arabic and CJK words.
+_MIXED_TEXT = (
+    "Rząd przyjął w poniedziałek nową ustawę o emeryturach. "
+    "Правительство приняло новый закон в понедельник. "
+    "اعتمدت الحكومة قانونا جديدا يوم الاثنين. "
+    "The opposition criticised the law sharply on Tuesday. "
+    "政府は月曜日に新しい法律を採択した。 "
+    "Die Regierung hat am Montag ein neues Gesetz beschlossen."
+)
+
+
+@pytest.mark.parametrize("code", supported_languages())
+def test_every_detectable_language_summarises(code: str) -> None:
+    """Whatever language py3langid reports, every summariser falls back instead of raising."""
+    for method in SUMMARIZERS:
+        summary = summarise(_MIXED_TEXT, 2, method=method, language=code)
+        assert 1 <= len(summary) <= 2, (code, method)
+
+
+@pytest.mark.parametrize(
+    ("code", "ranked"),
+    [("pl", True), ("tr", True), ("ar", True), ("uk", True), ("cs", True), ("sw", False)],
+)
+def test_languages_get_a_working_stemmer_or_none(code: str, ranked: bool) -> None:
+    """Polish (whose sumy stemmer needs pystempel) ranks with PyStemmer; others fall back."""
+    tools = _language_tools(_language_name(code))
+    assert (tools is not None) == ranked
+    if tools is not None:
+        ids, _rows = tools[0].ids([_MIXED_TEXT])  # stems every word without raising
+        assert len(ids) > 10

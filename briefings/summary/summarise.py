@@ -60,38 +60,80 @@ _ISO_639_1 = {
 _MAX_STOCK_SENTENCES = 500
 
 
+@lru_cache(maxsize=256)
+def _language_name(language: str) -> str:
+    """sumy's name for a language given as a name or an ISO 639 code ("pl" -> "polish")."""
+    from sumy.utils import normalize_language
+
+    language = language.strip().lower()
+    return _ISO_639_1.get(language) or normalize_language(language)
+
+
+_PROBE_WORDS = ("running", "news", "zdania")
+
+
+def _works(stemmer: Callable[[str], str]) -> bool:
+    """Whether ``stemmer`` stems at all: some of sumy's need an extra package at first use."""
+    try:
+        return all(isinstance(stemmer(word), str) for word in _PROBE_WORDS)
+    except Exception:  # e.g. sumy's Polish stemmer raises "requires pystempel"
+        return False
+
+
+@lru_cache(maxsize=64)
+def _stemmer(language: str, *, sumy_first: bool) -> Callable[[str], str] | None:
+    """A working stemmer for ``language``, or None when no library has one.
+
+    Candidates, in order: the Snowball C library (PyStemmer) unless ``sumy_first``
+    or sumy has a special stemmer for the language, then sumy's own (NLTK's
+    pure-Python Snowball, or sumy's for Czech, Greek, …); the first that stems a
+    few probe words without raising wins. Neither needs data files.
+    """
+    from sumy.nlp.stemmers import Stemmer
+
+    def snowball_c() -> Callable[[str], str] | None:
+        try:
+            import Stemmer as pystemmer  # optional speed-up only
+        except ImportError:
+            return None
+        if language not in pystemmer.algorithms():
+            return None
+        # No PyStemmer cache: TermExtractor memoises, and the cache's bookkeeping
+        # costs more than stemming on unseen words. (Its batch ``stemWords`` is
+        # slower than mapping ``stemWord``.)
+        return pystemmer.Stemmer(language, 0).stemWord
+
+    def sumy_stemmer() -> Callable[[str], str] | None:
+        try:
+            return Stemmer(language)
+        except LookupError:
+            return None
+
+    makers = [snowball_c, sumy_stemmer]
+    if sumy_first or language in Stemmer.SPECIAL_STEMMERS:
+        makers.reverse()
+    for make in makers:
+        stemmer = make()
+        if stemmer is not None and _works(stemmer):
+            return stemmer
+    return None
+
+
 @lru_cache(maxsize=8)  # each holds a bounded memo table (~15 MB at most)
 def _language_tools(language: str) -> tuple[TermExtractor, frozenset[str]] | None:
     """(term extractor, stop words) for a language, or None when unsupported.
 
-    Stems come from the Snowball C library (PyStemmer) when it has the
-    language, else from sumy's stemmer (NLTK's pure-Python Snowball, or sumy's
-    own for Czech, Greek, …); both need no data files. The C stemmer is ~8x
-    faster and agrees with NLTK's on >99.7% of English news words. Stop words
-    are the lists shipped inside sumy.
+    Stems come from :func:`_stemmer` (the C stemmer is ~8x faster and agrees
+    with NLTK's on >99.7% of English news words); stop words are the lists
+    shipped inside sumy, or none when sumy has no list for the language.
     """
-    from sumy.nlp.stemmers import Stemmer
     from sumy.utils import get_stop_words
 
     if language in _NO_SPACE_LANGUAGES:
         return None
-    stemmer: Callable[[str], str] | None = None
-    if language not in Stemmer.SPECIAL_STEMMERS:
-        try:
-            import Stemmer as snowball_c  # PyStemmer
-
-            if language in snowball_c.algorithms():
-                # No PyStemmer cache: TermExtractor memoises, and the cache's
-                # bookkeeping costs more than stemming on unseen words. (Its
-                # batch ``stemWords`` is slower than mapping ``stemWord``.)
-                stemmer = snowball_c.Stemmer(language, 0).stemWord
-        except ImportError:  # optional speed-up only
-            pass
+    stemmer = _stemmer(language, sumy_first=False)
     if stemmer is None:
-        try:
-            stemmer = Stemmer(language)
-        except LookupError:
-            return None
+        return None
     try:
         stop_words = frozenset(get_stop_words(language))
     except LookupError:
@@ -99,12 +141,9 @@ def _language_tools(language: str) -> tuple[TermExtractor, frozenset[str]] | Non
     return TermExtractor(stemmer, stop_words, _STEM_CACHE_SIZE), stop_words
 
 
-@lru_cache(maxsize=32)
 def _sumy_stemmer(language: str) -> Callable[[str], str]:
-    """sumy's own stemmer, as the stock summarizers expect it."""
-    from sumy.nlp.stemmers import Stemmer
-
-    return Stemmer(language)
+    """sumy's own stemmer where it works, as the stock summarizers expect it."""
+    return _stemmer(language, sumy_first=True) or null_stemmer
 
 
 def _sentences(text: str, language: str) -> list[str]:
@@ -214,8 +253,7 @@ def summarise(
     """
     if method not in SUMMARIZERS:
         raise ValueError(f"unknown summarizer {method!r}; choose one of {', '.join(SUMMARIZERS)}")
-    language = (language or "english").strip().lower()
-    language = _ISO_639_1.get(language, language)
+    language = _language_name(language or "english")
     if n <= 0 or not text or text.isspace():
         return []
     sentences = _sentences(text, language)
@@ -244,7 +282,7 @@ class BriefbotSummarizer(AbstractSummarizer):
     """
 
     def __init__(self, language: str = "english", params: Params | None = None) -> None:
-        language = _ISO_639_1.get(language.lower(), language.lower())
+        language = _language_name(language)
         tools = _language_tools(language)
         super().__init__(_sumy_stemmer(language) if tools is not None else null_stemmer)
         self._language = language

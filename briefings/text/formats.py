@@ -43,11 +43,23 @@ def html_to_text(fragment: str) -> str:
     return paragraphs_text(text)
 
 
+_EPOCH = re.compile(r"\d{9,10}(?:\.\d+)?|\d{12,13}")
+
+
 def parse_date(value: Any, *, file_time: datetime | None = None) -> datetime | None:
-    """Parse an ISO 8601, RFC 2822 or human date string; ``None`` when it cannot."""
+    """Parse an ISO 8601, RFC 2822, epoch (seconds or milliseconds) or human date.
+
+    Returns ``None`` when it cannot; a zone-less result is made UTC by
+    :func:`briefings.read.parse_document`.
+    """
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        value = str(value)
     if not isinstance(value, str) or not value.strip():
         return None
     value = value.strip()
+    if _EPOCH.fullmatch(value):
+        seconds = float(value) / (1000 if len(value) >= 12 and "." not in value else 1)
+        return datetime.fromtimestamp(seconds, UTC)
     try:
         return datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
@@ -73,9 +85,7 @@ def read_html(text: str) -> list[ParsedArticle]:
         include_comments=False,
         include_tables=True,
         include_images=False,
-        favor_precision=True,
-        fast=True,
-    )
+    )  # trafilatura's defaults: its fallback extractors on (see benchmarks/cleaning.py)
     if doc is None or isinstance(doc, dict) or not (doc.text or "").strip():
         raise BadInput("HTML page has no article text")
     title = norm_line(fix_text(doc.title or ""))

@@ -40,3 +40,8 @@ def detect_language(text: str) -> str | None:
         return None
     lang, prob = _identifier().classify(prefix)
     return str(lang) if float(prob) >= MIN_CONFIDENCE else None
+
+
+def supported_languages() -> tuple[str, ...]:
+    """Every language code :func:`detect_language` can return, sorted."""
+    return tuple(sorted({str(code) for code in _identifier().nb_classes}))

@@ -66,6 +66,23 @@ _ET = {"ET": ("EST", "EDT"), "PT": ("PST", "PDT"), "CT": ("CST", "CDT")}
 _UNIT = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
 
+def as_utc(when: datetime | None) -> datetime | None:
+    """Return ``when`` as an aware UTC datetime; a zone-less one is read as UTC.
+
+    Every reader's dates pass through here (see :func:`briefings.read.parse_document`),
+    so the store only ever sees aware UTC times. A date without a time was parsed as
+    midnight, so it keeps its day.
+
+    Args:
+        when: a parsed publication time, naive or aware, or ``None``.
+    """
+    if when is None:
+        return None
+    if when.tzinfo is None or when.utcoffset() is None:
+        return when.replace(tzinfo=UTC)
+    return when.astimezone(UTC)
+
+
 def parse_time(text: str, *, file_time: datetime | None = None) -> datetime | None:
     """Parse a publication time from a short line.
 

@@ -149,6 +149,8 @@ class LineInfo(NamedTuple):
     credit: bool
 
 
+# A word's first letter unless plainly lower-case; of these only upper-case ones count
+# (Arabic, Hebrew, Hindi, … have no case, and "ł", "ж" are lower-case letters).
 _CAP_START = re.compile(r"\b[^\W\d_a-zß-ÿ]")
 _CLOSERS = "\"'”’»)]*_ "
 _ENDERS = frozenset(".!?…。！？")
@@ -171,7 +173,9 @@ def line_info(text: str) -> LineInfo:
         stop, caps = 0.3, 0.0
     elif n:
         stop = sum(map(STOPWORDS.__contains__, low_words)) / n
-        caps = min(1.0, len(_CAP_START.findall(text)) / n)
+        starts = _CAP_START.findall(text)
+        capitals = len(starts) if ascii_only else sum(map(str.isupper, starts))
+        caps = min(1.0, capitals / n)
     else:
         stop = caps = 0.0
     tail = text.rstrip(_CLOSERS)

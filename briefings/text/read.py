@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from pathlib import PurePath
 
@@ -9,6 +10,7 @@ from briefings.errors import BadInput
 from briefings.text.article import ParsedArticle
 from briefings.text.decode import decode, gunzip
 from briefings.text.formats import read_feed, read_html, read_json
+from briefings.text.meta import as_utc
 from briefings.text.split import split_dump
 
 # A web page, even with all its menus, is well under these sizes; bigger inputs are
@@ -50,7 +52,8 @@ def parse_document(
 
     The format comes from the gzip magic number, the file extension and the content:
     HTML → trafilatura; JSON / JSON Lines → one article per record; RSS/Atom → one per
-    item; anything else that decodes as text → the plain-text dump splitter.
+    item; anything else that decodes as text → the plain-text dump splitter. Every
+    publication time is an aware UTC datetime (a zone-less one is read as UTC).
 
     Args:
         name: file name (only its extensions are used; ``.gz`` is looked through).
@@ -67,6 +70,18 @@ def parse_document(
         BadInput: with a one-line reason (empty, binary, undecodable, oversized, malformed
             JSON, feed without items, HTML without article, nothing article-like).
     """
+    articles = _read_any(name, data, file_time=file_time, boilerplate_lines=boilerplate_lines)
+    return [replace(article, published=as_utc(article.published)) for article in articles]
+
+
+def _read_any(
+    name: str,
+    data: bytes,
+    *,
+    file_time: datetime | None = None,
+    boilerplate_lines: frozenset[str] = frozenset(),
+) -> list[ParsedArticle]:
+    """Dispatch to the reader for the document's format (see :func:`parse_document`)."""
     if not data.strip():
         raise BadInput("empty file")
     path = PurePath(name.lower())
