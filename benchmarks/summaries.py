@@ -31,7 +31,10 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")  # must precede the first numpy import
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from briefings.summary.checks import dangles, unbalanced_quote  # noqa: E402
+from briefings.summary.rank import DEFAULT, Params  # noqa: E402
 from briefings.summary.summarise import SUMMARIZERS, summarise  # noqa: E402
+from briefings.summary.tokenizer import split_sentences  # noqa: E402
 
 DEFAULT_DATA = Path("/work/shared/eval/summaries/cnndm_dev.jsonl")
 
@@ -77,11 +80,66 @@ def evaluate(rows: list[dict[str, str]], method: str, n: int) -> dict[str, float
         for key in totals:
             totals[key] += scores[key].fmeasure
     result = {key: 100.0 * value / len(rows) for key, value in totals.items()}
+    result.update(faithfulness(rows, candidates))
     result["cold_cpu"] = len(rows) / max(cold_cpu, 1e-9)
     result["cold_wall"] = len(rows) / max(cold_wall, 1e-9)
     result["warm_cpu"] = len(rows) / max(warm_cpu, 1e-9)
     result["warm_wall"] = len(rows) / max(warm_wall, 1e-9)
     return result
+
+
+SHORT_WORDS = 6
+FOLDS = 5
+# The grid the k-fold R1 picks from on the training folds only.
+GRID = tuple(
+    Params(tau=tau, w_first=w_first)
+    for tau in (DEFAULT.tau, 5.0, 20.0)
+    for w_first in (DEFAULT.w_first, 0.6)
+)
+
+
+def faithfulness(rows: list[dict[str, str]], summaries: list[list[str]]) -> dict[str, float]:
+    """Shares (%) of summaries with a dangling opener, an unbalanced quote, a short sentence.
+
+    A dangling opener is a first summary sentence that points back ("He…",
+    "The official…") and is not the article's own first sentence.
+    """
+    counts = {"dangling": 0, "unbalanced": 0, "short": 0}
+    for row, chosen in zip(rows, summaries, strict=True):
+        if not chosen:
+            continue
+        first = split_sentences(row["article"])[:1]
+        counts["dangling"] += chosen[:1] != first and dangles(chosen[0])
+        counts["unbalanced"] += any(map(unbalanced_quote, chosen))
+        counts["short"] += any(len(s.split()) < SHORT_WORDS for s in chosen)
+    return {key: 100.0 * value / max(len(rows), 1) for key, value in counts.items()}
+
+
+def _r1(scorer: object, row: dict[str, str], chosen: list[str]) -> float:
+    return float(scorer.score(row["highlights"], "\n".join(chosen))["rouge1"].fmeasure)  # type: ignore[attr-defined]
+
+
+def kfold_r1(rows: list[dict[str, str]], n: int, folds: int = FOLDS) -> tuple[float, list[Params]]:
+    """R1 of "briefbot" when each fold is scored with the grid point best on the other folds.
+
+    Articles go to folds by position (i mod ``folds``); nothing is tuned on the
+    articles it is scored on. Returns the mean R1 (x 100) and the pick per fold.
+    """
+    from rouge_score import rouge_scorer
+
+    scorer = rouge_scorer.RougeScorer(["rouge1"], use_stemmer=True)
+    table = [
+        [_r1(scorer, row, summarise(row["article"], n, params=params)) for row in rows]
+        for params in GRID
+    ]
+    total, picks = 0.0, []
+    for fold in range(folds):
+        train = [i for i in range(len(rows)) if i % folds != fold]
+        test = [i for i in range(len(rows)) if i % folds == fold]
+        best = max(range(len(GRID)), key=lambda g: (sum(table[g][i] for i in train), -g))
+        picks.append(GRID[best])
+        total += sum(table[best][i] for i in test)
+    return 100.0 * total / max(len(rows), 1), picks
 
 
 def peak_rss_mb() -> float:
@@ -134,6 +192,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--limit", type=int, default=None)
     parser.add_argument("--n", type=int, default=3, help="sentences per summary")
+    parser.add_argument("--no-kfold", action="store_true", help="skip the k-fold R1")
     parser.add_argument(
         "--stream",
         type=int,
@@ -165,6 +224,18 @@ def main(argv: list[str] | None = None) -> int:
             f"{r['warm_cpu']:9.1f} {r['warm_wall']:9.1f}",
             flush=True,
         )
+    print(
+        f"faithfulness, % of summaries with: a dangling opener / an unbalanced quote / "
+        f"a sentence under {SHORT_WORDS} words"
+    )
+    for method, r in results.items():
+        print(f"{method:<10} {r['dangling']:6.1f} {r['unbalanced']:6.1f} {r['short']:6.1f}")
+    if "briefbot" in methods and not args.no_kfold:
+        r1, picks = kfold_r1(rows, args.n)
+        chosen = ", ".join(f"tau={p.tau:g} w_first={p.w_first:g}" for p in picks)
+        print(f"briefbot {FOLDS}-fold R1 {r1:.2f} (grid of {len(GRID)}; picked per fold: {chosen})")
+        if "lead" in results:
+            print(f"k-fold R1 - Lead-3 R1 = {r1 - results['lead']['rouge1']:+.2f}")
     if "briefbot" in results and "lexrank" in results:
         ours, theirs = results["briefbot"], results["lexrank"]
         ratios = ", ".join(

@@ -23,7 +23,7 @@ from itertools import repeat
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["Params", "rank_sentences", "score_features", "select", "window"]
+__all__ = ["Params", "fix_opener", "rank_sentences", "score_features", "select", "window"]
 
 Matrix = NDArray[np.float64]
 Ids = NDArray[np.int64]
@@ -332,6 +332,7 @@ def rank_sentences(
     n: int,
     terms_of: Callable[[Sequence[str]], tuple[Ids, Ids]],
     params: Params | None = None,
+    dangling: Sequence[bool] | None = None,
 ) -> list[int]:
     """Indices of the ``n`` sentences to keep, in document order.
 
@@ -341,6 +342,9 @@ def rank_sentences(
         terms_of: maps a list of sentences to ``(ids, rows)`` of their
             content words (see :meth:`briefings.summary.terms.TermExtractor.ids`).
         params: ranker parameters (defaults tuned on news).
+        dangling: per sentence, whether it opens on a reference to something
+            earlier; such a sentence never opens the summary alone
+            (see :func:`fix_opener`).
 
     Returns:
         Sorted indices into ``sentences``.
@@ -352,4 +356,40 @@ def rank_sentences(
     subset = [sentences[i] for i in keep] if len(keep) < len(sentences) else list(sentences)
     scores, sim = score_features(subset, terms_of(subset), n, params)
     picked = select(scores, sim, n, params.mmr, params.duplicate)
+    if dangling is not None:
+        picked = fix_opener(picked, scores, [dangling[i] for i in keep])
     return [keep[i] for i in picked]
+
+
+def fix_opener(picked: list[int], scores: Matrix, dangling: Sequence[bool]) -> list[int]:
+    """Never leave a picked sentence pointing back at one the summary lacks.
+
+    While a picked sentence opens on an unresolved reference ("He…", "The
+    official…") and its predecessor is not picked, the predecessor joins and
+    the lowest-scoring pick not needed as context leaves (the pointing sentence
+    itself when every pick is needed), so the summary keeps its length.
+
+    Args:
+        picked: sorted picked indices.
+        scores: salience of every sentence.
+        dangling: per sentence, whether it opens on an unresolved reference
+            (False for the document's first sentence).
+
+    Returns:
+        Sorted indices, as many as ``picked``.
+    """
+    chosen = set(picked)
+    needed: set[int] = set()
+    for _ in range(4 * len(picked) + 4):
+        offender = next((i for i in sorted(chosen) if dangling[i] and i - 1 not in chosen), None)
+        if offender is None:
+            break
+        chosen.add(offender - 1)
+        needed |= {offender - 1, offender}
+        spare = [i for i in chosen if i not in needed]
+        if spare:
+            chosen.remove(min(spare, key=lambda i: (float(scores[i]), -i)))
+        else:
+            chosen.discard(offender)
+            needed.discard(offender)
+    return sorted(chosen)

@@ -24,9 +24,16 @@ from sumy.nlp.stemmers import null_stemmer
 from sumy.summarizers._summarizer import AbstractSummarizer
 from sumy.utils import ItemsCount
 
+from briefings.summary.checks import (
+    dangles,
+    headline_style,
+    is_caption,
+    repeated_lines,
+    unbalanced_quote,
+)
 from briefings.summary.rank import Params, rank_sentences
 from briefings.summary.terms import TermExtractor
-from briefings.summary.tokenizer import OfflineTokenizer, split_sentences
+from briefings.summary.tokenizer import OfflineTokenizer, split_paragraph_sentences
 
 __all__ = ["SUMMARIZERS", "BriefbotSummarizer", "summarise"]
 
@@ -146,18 +153,50 @@ def _sumy_stemmer(language: str) -> Callable[[str], str]:
     return _stemmer(language, sumy_first=True) or null_stemmer
 
 
-def _sentences(text: str, language: str) -> list[str]:
-    """Split ``text`` with the right splitter for ``language``."""
+def _sentences(text: str, language: str) -> list[list[str]]:
+    """Split ``text`` with the right splitter for ``language``, grouped by paragraph."""
     if language in _NO_SPACE_LANGUAGES:
-        return [m.group().strip() for m in _CJK_SENTENCE.finditer(text) if m.group().strip()]
-    return split_sentences(text)
+        found = [m.group().strip() for m in _CJK_SENTENCE.finditer(text) if m.group().strip()]
+        return [found] if found else []
+    return split_paragraph_sentences(text)
 
 
-def _briefbot(sentences: list[str], n: int, language: str, params: Params | None) -> list[int]:
+def _blocked(text: str, paragraphs: list[list[str]]) -> list[bool]:
+    """Per sentence, whether a reader could not take it on its own.
+
+    A caption, credit or promo line, or an unbalanced quotation is blocked.
+    """
+    sentences = [s for paragraph in paragraphs for s in paragraph]
+    repeated = repeated_lines(text)
+    double_quoted = any('"' in s or "“" in s for s in sentences)
+    blocked = [
+        unbalanced_quote(s)
+        or is_caption(s, repeated)
+        or (len(paragraph) == 1 and double_quoted and headline_style(s))
+        for paragraph in paragraphs
+        for s in paragraph
+    ]
+    return blocked
+
+
+def _briefbot(
+    sentences: list[str],
+    n: int,
+    language: str,
+    params: Params | None,
+    blocked: list[bool] | None = None,
+) -> list[int]:
+    """Rank with our ranker; ``blocked`` sentences are left out while ``n`` others remain."""
     tools = _language_tools(language)
     if tools is None:
         return list(range(min(n, len(sentences))))
-    return rank_sentences(sentences, n, tools[0].ids, params)
+    allowed = list(range(len(sentences)))
+    if blocked is not None and len(sentences) - sum(blocked) >= n:
+        allowed = [i for i, b in enumerate(blocked) if not b]
+    subset = [sentences[i] for i in allowed]
+    dangling = [i > 0 and dangles(s) for i, s in zip(allowed, subset, strict=True)]
+    picked = rank_sentences(subset, n, tools[0].ids, params, dangling)
+    return [allowed[i] for i in picked]
 
 
 def _stock(sentences: list[str], n: int, method: str, language: str) -> list[int]:
@@ -229,6 +268,7 @@ def summarise(
     *,
     method: str = "briefbot",
     language: str = "english",
+    params: Params | None = None,
 ) -> list[str]:
     """Pick the ``n`` most informative sentences of ``text``, in document order.
 
@@ -243,6 +283,7 @@ def summarise(
         language: sumy language name ("english", "german", …) or ISO 639-1
             code ("en"). Languages without a stemmer, or written without
             spaces, fall back to a Lead summary instead of failing.
+        params: "briefbot" ranker parameters (defaults tuned on news).
 
     Returns:
         Up to ``n`` sentences (all of them when the text has ``n`` or fewer),
@@ -256,13 +297,14 @@ def summarise(
     language = _language_name(language or "english")
     if n <= 0 or not text or text.isspace():
         return []
-    sentences = _sentences(text, language)
+    paragraphs = _sentences(text, language)
+    sentences = [s for paragraph in paragraphs for s in paragraph]
     if len(sentences) <= n:
         return sentences
     if method == "lead":
         chosen = list(range(n))
     elif method == "briefbot":
-        chosen = _briefbot(sentences, n, language, None)
+        chosen = _briefbot(sentences, n, language, params, _blocked(text, paragraphs))
     else:
         chosen = _stock(sentences, n, method, language)
     return [sentences[i] for i in chosen]

@@ -18,12 +18,15 @@ import re
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from briefings.summary.checks import open_quote
+
 if TYPE_CHECKING:
     from nupunkt import PunktSentenceTokenizer
 
 __all__ = [
     "WORD_RE",
     "OfflineTokenizer",
+    "split_paragraph_sentences",
     "split_paragraphs",
     "split_sentences",
     "strip_dateline",
@@ -59,6 +62,9 @@ _TERMINAL = frozenset(".!?:;\"”’')")
 # ASCII characters str.split() treats as whitespace, apart from the space.
 _ASCII_SPACE_NOT_BLANK = "\t\n\r\x0b\x0c\x1c\x1d\x1e\x1f"
 _SPACES = re.compile("  +")
+# Longest run of sentences kept together because a quotation is still open.
+_QUOTE_MAX_CHARS = 700
+_QUOTE_OPENERS = "\"“‘'"
 
 
 # nupunkt's default model was trained largely on legal/government text and
@@ -293,9 +299,16 @@ def _rules() -> _PunktRules:
 
 
 def _sentences_of(paragraph: str, exact: bool = False) -> list[str]:
-    """Split one paragraph; re-attach fragments that cannot start a sentence."""
+    """Split one paragraph; re-attach fragments that cannot start a sentence.
+
+    A sentence that ends inside a quotation it opened absorbs the following
+    ones until the quotation closes ('…threat: "The world has changed. We don't
+    want an emperor."'), within :data:`_QUOTE_MAX_CHARS`: a quotation left open
+    by mistake must not swallow the rest of the paragraph.
+    """
     raw_sentences = _splitter().tokenize(paragraph) if exact else _rules().split(paragraph)
     out: list[str] = []
+    open_from = -1  # index in ``out`` of a sentence with an open quotation
     for raw in raw_sentences:
         sentence = raw.strip()
         if not sentence:
@@ -305,10 +318,17 @@ def _sentences_of(paragraph: str, exact: bool = False) -> list[str]:
             out
             and not sentence[0].isupper()
             and (sentence[0].islower() or sentence[0] in ",;)]}”’" or not _ALNUM.search(sentence))
+        ) or (
+            # A new opening quote starts a new quotation (or a quoted paragraph
+            # that continues the previous one): it begins a sentence.
+            open_from >= 0
+            and sentence[0] not in _QUOTE_OPENERS
+            and len(out[-1]) + len(sentence) < _QUOTE_MAX_CHARS
         ):
             out[-1] = f"{out[-1]} {sentence}"
         else:
             out.append(sentence)
+        open_from = len(out) - 1 if open_quote(out[-1]) else -1
     return out
 
 
@@ -324,12 +344,24 @@ def split_sentences(text: str, *, exact: bool = False) -> list[str]:
     Returns:
         Sentences in document order, whitespace-normalised; [] for blank text.
     """
-    sentences: list[str] = []
+    return [s for paragraph in split_paragraph_sentences(text, exact=exact) for s in paragraph]
+
+
+def split_paragraph_sentences(text: str, *, exact: bool = False) -> list[list[str]]:
+    """Like :func:`split_sentences`, grouped by paragraph (empty ones left out).
+
+    Args:
+        text: article text.
+        exact: run nupunkt's own tokenizer instead of the fast rules.
+    """
+    paragraphs: list[list[str]] = []
     for i, paragraph in enumerate(split_paragraphs(text)):
         if i == 0:
             paragraph = strip_dateline(paragraph)
-        sentences.extend(_sentences_of(paragraph, exact))
-    return sentences
+        sentences = _sentences_of(paragraph, exact)
+        if sentences:
+            paragraphs.append(sentences)
+    return paragraphs
 
 
 def to_words(sentence: str) -> tuple[str, ...]:
