@@ -126,3 +126,37 @@ def test_caption_signals() -> None:
     assert paragraphs[1] == ["A caption that repeats itself here."]
     assert not open_quote('"Really?" she asked.')
     assert dangles("The 42-year-old man was held.") and not dangles("Tao founded it.")
+
+
+def test_caption_fast_path_keeps_every_signal() -> None:
+    """The cheap pre-check never hides a credit or promo the full patterns find."""
+    for caption in [
+        "Fans gathered outside. SHUTTERSTOCK",
+        "Fans gathered outside the stadium. (AP Photo/John Doe)",
+        "Fans gathered outside the stadium (Getty)  ",
+        "Get our Newsletter for the latest news",
+        "Watch the moment the roof fell in",
+        "Fans gathered outside the stadium, ſhutterstock",  # long s: IGNORECASE matches "s"
+        "Follow us on İnstagram for more",
+        "The team flew home. Photo : Jane Smith",
+    ]:
+        assert is_caption(caption), caption
+    for prose in [
+        "The watchdog said the newsletters were late.",
+        "Officials (who declined to be named) said: no comment at all today.",
+        "Denmark summoned the US ambassador on Monday.",
+    ]:
+        assert not is_caption(prose), prose
+
+
+def test_single_quote_checks_around_apostrophes() -> None:
+    """Openers and closers are found wherever the quote marks stand."""
+    assert open_quote("He said 'the world has changed")
+    assert open_quote("'People come here")
+    assert open_quote("(‘needs")
+    assert not open_quote("He said 'the world has changed.' Then he left")
+    assert not open_quote("It was the '90s and rock 'n' roll")
+    assert not open_quote("Tao's home and the students' union")
+    assert unbalanced_quote("—'Stop")
+    assert not unbalanced_quote("'Stop,' she said.")
+    assert not unbalanced_quote("a'b 'c'")

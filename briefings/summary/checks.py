@@ -21,21 +21,24 @@ __all__ = [
 
 # A single quote that opens: at the start or after a space/bracket/dash, before a
 # letter ("'People come here…", "‘needs’"); not "'90s" nor "rock 'n' roll".
-_SINGLE_OPEN = re.compile(r"(?:(?<=^)|(?<=[\s(\[—–-]))['‘](?=[^\W\d_])")
+# (Written quote-first, the look-behind after it, so that the engine scans for
+# the quote marks instead of trying every position.)
+_SINGLE_OPEN = re.compile(r"['‘](?<![^\s(\[—–-].)(?=[^\W\d_])")
 # A single quote that closes: after a letter or punctuation, before a space,
 # punctuation or the end ("…possibilities,'", "‘needs’ Greenland").
-_SINGLE_CLOSE = re.compile(r"(?<=[\w.,!?…])['’](?=[\s,.;:!?)\]—–-]|$)")
+_SINGLE_CLOSE = re.compile(r"['’](?<=[\w.,!?…].)(?=[\s,.;:!?)\]—–-]|$)")
 
 
 def _single_open(sentence: str) -> bool:
     """Whether a single-quoted passage opened in ``sentence`` is still open at its end."""
     if "'" not in sentence and "‘" not in sentence:
         return False
-    opened = [m.start() for m in _SINGLE_OPEN.finditer(sentence)]
-    if not opened:
-        return False
-    closes = [m.start() for m in _SINGLE_CLOSE.finditer(sentence)]
-    return not any(c > opened[-1] for c in closes)
+    last = -1
+    for match in _SINGLE_OPEN.finditer(sentence):
+        last = match.start()
+    # A close right after the opener is impossible (it must follow a letter or
+    # punctuation), so searching from ``last + 1`` finds every close after it.
+    return last >= 0 and _SINGLE_CLOSE.search(sentence, last + 1) is None
 
 
 def open_quote(sentence: str) -> bool:
@@ -221,6 +224,38 @@ _PROMO = re.compile(
     r"|\b(?:whatsapp channel|newsletter|sign up for|click here|follow us on)\b",
     re.IGNORECASE,
 )
+# Every match of _CREDIT or _PROMO needs a ":", a ")" or one of these words
+# (in any case), so a sentence with none of them skips both searches.
+_CAPTION_OPENERS = (
+    "read more",
+    "related",
+    "watch",
+    "listen",
+    "sign up",
+    "subscribe",
+    "click here",
+    "follow us",
+    "advertisement",
+    "live events",
+    "download",
+)
+_CAPTION_WORDS = re.compile(
+    "getty images|shutterstock|alamy|whatsapp channel|newsletter|sign up for|click here"
+    "|follow us on"
+)
+# Letters that IGNORECASE matches to an ASCII letter but str.lower() does not
+# map onto it (İ, ı and long s): with one of them the searches must run.
+_FOLDS_TO_ASCII = frozenset("\u0130\u0131\u017f")
+
+
+def _may_be_caption(sentence: str) -> bool:
+    """A necessary condition for :data:`_CREDIT` or :data:`_PROMO` to match."""
+    if ":" in sentence or ")" in sentence:
+        return True
+    if not sentence.isascii() and not _FOLDS_TO_ASCII.isdisjoint(sentence):
+        return True
+    low = sentence.lower()
+    return low.startswith(_CAPTION_OPENERS) or _CAPTION_WORDS.search(low) is not None
 
 
 _CAPTION_MAX_WORDS = 16
@@ -271,6 +306,6 @@ def is_caption(sentence: str, repeated: frozenset[str] | Sequence[str] = frozens
         sentence: one sentence.
         repeated: lines the article repeats (see :func:`repeated_lines`).
     """
-    if _CREDIT.search(sentence) or _PROMO.search(sentence):
+    if _may_be_caption(sentence) and (_CREDIT.search(sentence) or _PROMO.search(sentence)):
         return True
     return sentence in repeated

@@ -332,7 +332,7 @@ def rank_sentences(
     n: int,
     terms_of: Callable[[Sequence[str]], tuple[Ids, Ids]],
     params: Params | None = None,
-    dangling: Sequence[bool] | None = None,
+    dangling: Callable[[int], bool] | None = None,
 ) -> list[int]:
     """Indices of the ``n`` sentences to keep, in document order.
 
@@ -342,9 +342,9 @@ def rank_sentences(
         terms_of: maps a list of sentences to ``(ids, rows)`` of their
             content words (see :meth:`briefings.summary.terms.TermExtractor.ids`).
         params: ranker parameters (defaults tuned on news).
-        dangling: per sentence, whether it opens on a reference to something
-            earlier; such a sentence never opens the summary alone
-            (see :func:`fix_opener`).
+        dangling: whether sentence ``i`` opens on a reference to something
+            earlier; such a sentence never opens the summary alone (see
+            :func:`fix_opener`). Asked only about picked sentences.
 
     Returns:
         Sorted indices into ``sentences``.
@@ -357,11 +357,11 @@ def rank_sentences(
     scores, sim = score_features(subset, terms_of(subset), n, params)
     picked = select(scores, sim, n, params.mmr, params.duplicate)
     if dangling is not None:
-        picked = fix_opener(picked, scores, [dangling[i] for i in keep])
+        picked = fix_opener(picked, scores, lambda i: dangling(keep[i]))
     return [keep[i] for i in picked]
 
 
-def fix_opener(picked: list[int], scores: Matrix, dangling: Sequence[bool]) -> list[int]:
+def fix_opener(picked: list[int], scores: Matrix, dangling: Callable[[int], bool]) -> list[int]:
     """Never leave a picked sentence pointing back at one the summary lacks.
 
     While a picked sentence opens on an unresolved reference ("He…", "The
@@ -372,7 +372,7 @@ def fix_opener(picked: list[int], scores: Matrix, dangling: Sequence[bool]) -> l
     Args:
         picked: sorted picked indices.
         scores: salience of every sentence.
-        dangling: per sentence, whether it opens on an unresolved reference
+        dangling: whether sentence ``i`` opens on an unresolved reference
             (False for the document's first sentence).
 
     Returns:
@@ -381,7 +381,7 @@ def fix_opener(picked: list[int], scores: Matrix, dangling: Sequence[bool]) -> l
     chosen = set(picked)
     needed: set[int] = set()
     for _ in range(4 * len(picked) + 4):
-        offender = next((i for i in sorted(chosen) if dangling[i] and i - 1 not in chosen), None)
+        offender = next((i for i in sorted(chosen) if i - 1 not in chosen and dangling(i)), None)
         if offender is None:
             break
         chosen.add(offender - 1)

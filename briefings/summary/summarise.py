@@ -194,8 +194,9 @@ def _briefbot(
     if blocked is not None and len(sentences) - sum(blocked) >= n:
         allowed = [i for i, b in enumerate(blocked) if not b]
     subset = [sentences[i] for i in allowed]
-    dangling = [i > 0 and dangles(s) for i, s in zip(allowed, subset, strict=True)]
-    picked = rank_sentences(subset, n, tools[0].ids, params, dangling)
+    picked = rank_sentences(
+        subset, n, tools[0].ids, params, lambda j: allowed[j] > 0 and dangles(subset[j])
+    )
     return [allowed[i] for i in picked]
 
 

@@ -298,6 +298,11 @@ def _rules() -> _PunktRules:
     return _PunktRules(_splitter())
 
 
+def _may_open(sentence: str) -> bool:
+    """A quick necessary condition for :func:`open_quote` (any quote mark at all)."""
+    return '"' in sentence or "'" in sentence or "“" in sentence or "‘" in sentence
+
+
 def _sentences_of(paragraph: str, exact: bool = False) -> list[str]:
     """Split one paragraph; re-attach fragments that cannot start a sentence.
 
@@ -308,27 +313,32 @@ def _sentences_of(paragraph: str, exact: bool = False) -> list[str]:
     """
     raw_sentences = _splitter().tokenize(paragraph) if exact else _rules().split(paragraph)
     out: list[str] = []
-    open_from = -1  # index in ``out`` of a sentence with an open quotation
+    # Without a quote mark (or apostrophe) no sentence of it can open a quotation.
+    quoted = any(mark in paragraph for mark in _QUOTE_OPENERS)
     for raw in raw_sentences:
         sentence = raw.strip()
         if not sentence:
             continue
+        first = sentence[0]
         # '"Really?" she asked.' is one sentence; so is a stray closing quote.
-        if (
-            out
-            and not sentence[0].isupper()
-            and (sentence[0].islower() or sentence[0] in ",;)]}”’" or not _ALNUM.search(sentence))
-        ) or (
+        if out and (
+            (
+                not first.isupper()
+                and (first.islower() or first in ",;)]}”’" or not _ALNUM.search(sentence))
+            )
             # A new opening quote starts a new quotation (or a quoted paragraph
             # that continues the previous one): it begins a sentence.
-            open_from >= 0
-            and sentence[0] not in _QUOTE_OPENERS
-            and len(out[-1]) + len(sentence) < _QUOTE_MAX_CHARS
+            or (
+                quoted
+                and first not in _QUOTE_OPENERS
+                and len(out[-1]) + len(sentence) < _QUOTE_MAX_CHARS
+                and _may_open(out[-1])
+                and open_quote(out[-1])
+            )
         ):
             out[-1] = f"{out[-1]} {sentence}"
         else:
             out.append(sentence)
-        open_from = len(out) - 1 if open_quote(out[-1]) else -1
     return out
 
 
