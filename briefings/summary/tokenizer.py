@@ -298,11 +298,6 @@ def _rules() -> _PunktRules:
     return _PunktRules(_splitter())
 
 
-def _may_open(sentence: str) -> bool:
-    """A quick necessary condition for :func:`open_quote` (any quote mark at all)."""
-    return '"' in sentence or "'" in sentence or "“" in sentence or "‘" in sentence
-
-
 def _sentences_of(paragraph: str, exact: bool = False) -> list[str]:
     """Split one paragraph; re-attach fragments that cannot start a sentence.
 
@@ -332,8 +327,10 @@ def _sentences_of(paragraph: str, exact: bool = False) -> list[str]:
                 quoted
                 and first not in _QUOTE_OPENERS
                 and len(out[-1]) + len(sentence) < _QUOTE_MAX_CHARS
-                and _may_open(out[-1])
-                and open_quote(out[-1])
+                and (
+                    '"' in (last := out[-1]) or "'" in last or "“" in last or "‘" in last
+                )  # no quote mark at all: nothing is open (the quick common case)
+                and open_quote(last)
             )
         ):
             out[-1] = f"{out[-1]} {sentence}"
