@@ -8,7 +8,9 @@ its own) and ``benchmarks/summaries.py`` (how often each summariser does).
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Sequence
+from itertools import accumulate
 
 __all__ = [
     "dangles",
@@ -16,6 +18,7 @@ __all__ = [
     "is_caption",
     "open_quote",
     "repeated_lines",
+    "suspects",
     "unbalanced_quote",
 ]
 
@@ -258,6 +261,32 @@ def _may_be_caption(sentence: str) -> bool:
     return low.startswith(_CAPTION_OPENERS) or _CAPTION_WORDS.search(low) is not None
 
 
+# A mark that can unbalance a quotation or start a credit (an opening single
+# quote only where _SINGLE_OPEN finds one), then the caption words and openers.
+_SUSPECT = re.compile(r"[\"“”:)]|['‘](?<![^\s(\[—–-].)(?=[^\W\d_])")
+_SUSPECT_OPENER = re.compile("^(?:" + "|".join(_CAPTION_OPENERS) + ")", re.MULTILINE)
+
+
+def suspects(sentences: Sequence[str]) -> frozenset[int]:
+    """Indices of the sentences :func:`unbalanced_quote`, :func:`headline_style` or
+    :func:`is_caption` (its patterns) could flag; the others are certainly clean.
+
+    One scan of the whole article instead of one per sentence and check.
+
+    Args:
+        sentences: whitespace-normalised sentences (no line breaks inside).
+    """
+    joined = "\n".join(sentences)
+    if not joined.isascii() and not _FOLDS_TO_ASCII.isdisjoint(joined):
+        return frozenset(range(len(sentences)))
+    low = joined.lower()  # as long as ``joined``: only U+0130 lengthens
+    ends = list(accumulate(len(sentence) + 1 for sentence in sentences))
+    hits = [m.start() for m in _SUSPECT.finditer(joined)]
+    hits += [m.start() for m in _CAPTION_WORDS.finditer(low)]
+    hits += [m.start() for m in _SUSPECT_OPENER.finditer(low)]
+    return frozenset(bisect_right(ends, at) for at in hits)
+
+
 _CAPTION_MAX_WORDS = 16
 
 
@@ -283,9 +312,14 @@ def repeated_lines(text: str) -> frozenset[str]:
     Args:
         text: an article body, one paragraph per line or block.
     """
+    lines = text.splitlines()
+    if len(lines) < 2:  # one line cannot repeat
+        return frozenset()
     seen: set[str] = set()
     repeated: set[str] = set()
-    for raw in text.splitlines():
+    for raw in lines:
+        if len(raw) < 20:  # normalising only shortens a line
+            continue
         line = " ".join(raw.split())
         if len(line) < 20:
             continue
