@@ -11,14 +11,7 @@ from sqlalchemy import select
 
 from bot.app import build_context
 from bot.cli import main
-from briefings.summary.checks import (
-    dangles,
-    headline_style,
-    is_caption,
-    open_quote,
-    suspects,
-    unbalanced_quote,
-)
+from briefings.summary.checks import dangles, is_caption, open_quote, unbalanced_quote
 from briefings.summary.summarise import summarise
 from briefings.summary.tokenizer import split_paragraph_sentences, split_sentences
 from storage.models import Article
@@ -167,20 +160,3 @@ def test_single_quote_checks_around_apostrophes() -> None:
     assert unbalanced_quote("—'Stop")
     assert not unbalanced_quote("'Stop,' she said.")
     assert not unbalanced_quote("a'b 'c'")
-
-
-def test_sentences_outside_the_suspects_pass_every_check() -> None:
-    """The one-scan pre-filter never clears a sentence a check would block."""
-    rows = [json.loads(line) for line in CNNDM.read_text(encoding="utf-8").splitlines()]
-    docs = [split_sentences(row["article"]) for row in rows]
-    docs.append(["Fans met. SHUTTERSTOCK", "Watch the moment", "He said 'stop", "Plain text."])
-    docs.append(["Photo: AP", "It was the '90s", 'A "b', "ſhutterstock"])
-    flagged = 0
-    for sentences in docs:
-        suspect = suspects(sentences)
-        for i, sentence in enumerate(sentences):
-            hit = unbalanced_quote(sentence) or is_caption(sentence) or headline_style(sentence)
-            flagged += hit
-            assert not hit or i in suspect, sentence
-    assert flagged >= 6
-    assert suspects(["Plain text.", "More plain text."]) == frozenset()

@@ -8,17 +8,15 @@ its own) and ``benchmarks/summaries.py`` (how often each summariser does).
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
 from collections.abc import Sequence
-from itertools import accumulate
 
 __all__ = [
     "dangles",
+    "find_single_opener",
     "headline_style",
     "is_caption",
     "open_quote",
     "repeated_lines",
-    "suspects",
     "unbalanced_quote",
 ]
 
@@ -30,6 +28,8 @@ _SINGLE_OPEN = re.compile(r"['‘](?<![^\s(\[—–-].)(?=[^\W\d_])")
 # A single quote that closes: after a letter or punctuation, before a space,
 # punctuation or the end ("…possibilities,'", "‘needs’ Greenland").
 _SINGLE_CLOSE = re.compile(r"['’](?<=[\w.,!?…].)(?=[\s,.;:!?)\]—–-]|$)")
+# Where a single quote opens (a cheap pre-check for callers of :func:`open_quote`).
+find_single_opener = _SINGLE_OPEN.search
 
 
 def _single_open(sentence: str) -> bool:
@@ -214,22 +214,19 @@ def dangles(sentence: str) -> bool:
 
 
 # Photo/video credits and promo lines: "Pic: Reuters", "Photo: AP", "(Getty Images)".
-_CREDIT = re.compile(
-    r"(?:\b(?:pic|pics|picture|photo|photos|photograph|image|images|video|credit|source)"
-    r"\s*:\s*[\w .&/-]{0,40}$)"
-    r"|(?:\((?:getty|afp|reuters|ap|pa|epa|ap photo|file)[\w ./-]{0,30}\)\s*$)"
-    r"|(?:\b(?:getty images|shutterstock|alamy)\s*$)",
+# Each pattern runs only when a cheap test that every match passes says it might
+# match (see _credit_or_promo): a ":", a ")", the line's end, start or a promo phrase.
+_CREDIT_LABEL = re.compile(
+    r"\b(?:pic|pics|picture|photo|photos|photograph|image|images|video|credit|source)"
+    r"\s*:\s*[\w .&/-]{0,40}$",
     re.IGNORECASE,
 )
-_PROMO = re.compile(
-    r"^(?:read more|related|watch|listen|sign up|subscribe|click here|follow us|"
-    r"advertisement|live events|download)\b"
-    r"|\b(?:whatsapp channel|newsletter|sign up for|click here|follow us on)\b",
-    re.IGNORECASE,
+_CREDIT_AGENCY = re.compile(
+    r"\((?:getty|afp|reuters|ap|pa|epa|ap photo|file)[\w ./-]{0,30}\)\s*$", re.IGNORECASE
 )
-# Every match of _CREDIT or _PROMO needs a ":", a ")" or one of these words
-# (in any case), so a sentence with none of them skips both searches.
-_CAPTION_OPENERS = (
+_CREDIT_NAMES = ("getty images", "shutterstock", "alamy")
+_CREDIT_NAME = re.compile(r"\b(?:" + "|".join(_CREDIT_NAMES) + r")\s*$", re.IGNORECASE)
+_PROMO_OPENERS = (
     "read more",
     "related",
     "watch",
@@ -242,49 +239,28 @@ _CAPTION_OPENERS = (
     "live events",
     "download",
 )
-_CAPTION_WORDS = re.compile(
-    "getty images|shutterstock|alamy|whatsapp channel|newsletter|sign up for|click here"
-    "|follow us on"
-)
+_PROMO_START = re.compile(r"^(?:" + "|".join(_PROMO_OPENERS) + r")\b", re.IGNORECASE)
+_PROMO_PHRASES = ("whatsapp channel", "newsletter", "sign up for", "click here", "follow us on")
+_PROMO_PHRASE = re.compile(r"\b(?:" + "|".join(_PROMO_PHRASES) + r")\b", re.IGNORECASE)
 # Letters that IGNORECASE matches to an ASCII letter but str.lower() does not
-# map onto it (İ, ı and long s): with one of them the searches must run.
+# map onto it (İ, ı and long s): with one of them every pattern runs.
 _FOLDS_TO_ASCII = frozenset("\u0130\u0131\u017f")
 
 
-def _may_be_caption(sentence: str) -> bool:
-    """A necessary condition for :data:`_CREDIT` or :data:`_PROMO` to match."""
-    if ":" in sentence or ")" in sentence:
-        return True
+def _credit_or_promo(sentence: str) -> bool:
+    """Whether ``sentence`` ends on a credit or is a promo line (the patterns above)."""
     if not sentence.isascii() and not _FOLDS_TO_ASCII.isdisjoint(sentence):
-        return True
+        patterns = (_CREDIT_LABEL, _CREDIT_AGENCY, _CREDIT_NAME, _PROMO_START, _PROMO_PHRASE)
+        return any(pattern.search(sentence) for pattern in patterns)
+    # Otherwise lower() keeps every character where IGNORECASE would match it.
     low = sentence.lower()
-    return low.startswith(_CAPTION_OPENERS) or _CAPTION_WORDS.search(low) is not None
-
-
-# A mark that can unbalance a quotation or start a credit (an opening single
-# quote only where _SINGLE_OPEN finds one), then the caption words and openers.
-_SUSPECT = re.compile(r"[\"“”:)]|['‘](?<![^\s(\[—–-].)(?=[^\W\d_])")
-_SUSPECT_OPENER = re.compile("^(?:" + "|".join(_CAPTION_OPENERS) + ")", re.MULTILINE)
-
-
-def suspects(sentences: Sequence[str]) -> frozenset[int]:
-    """Indices of the sentences :func:`unbalanced_quote`, :func:`headline_style` or
-    :func:`is_caption` (its patterns) could flag; the others are certainly clean.
-
-    One scan of the whole article instead of one per sentence and check.
-
-    Args:
-        sentences: whitespace-normalised sentences (no line breaks inside).
-    """
-    joined = "\n".join(sentences)
-    if not joined.isascii() and not _FOLDS_TO_ASCII.isdisjoint(joined):
-        return frozenset(range(len(sentences)))
-    low = joined.lower()  # as long as ``joined``: only U+0130 lengthens
-    ends = list(accumulate(len(sentence) + 1 for sentence in sentences))
-    hits = [m.start() for m in _SUSPECT.finditer(joined)]
-    hits += [m.start() for m in _CAPTION_WORDS.finditer(low)]
-    hits += [m.start() for m in _SUSPECT_OPENER.finditer(low)]
-    return frozenset(bisect_right(ends, at) for at in hits)
+    return bool(
+        (":" in sentence and _CREDIT_LABEL.search(sentence))
+        or (")" in sentence and _CREDIT_AGENCY.search(sentence))
+        or (low.rstrip().endswith(_CREDIT_NAMES) and _CREDIT_NAME.search(sentence))
+        or (low.startswith(_PROMO_OPENERS) and _PROMO_START.search(sentence))
+        or (any(map(low.__contains__, _PROMO_PHRASES)) and _PROMO_PHRASE.search(sentence))
+    )
 
 
 _CAPTION_MAX_WORDS = 16
@@ -340,6 +316,4 @@ def is_caption(sentence: str, repeated: frozenset[str] | Sequence[str] = frozens
         sentence: one sentence.
         repeated: lines the article repeats (see :func:`repeated_lines`).
     """
-    if _may_be_caption(sentence) and (_CREDIT.search(sentence) or _PROMO.search(sentence)):
-        return True
-    return sentence in repeated
+    return _credit_or_promo(sentence) or sentence in repeated

@@ -29,7 +29,6 @@ from briefings.summary.checks import (
     headline_style,
     is_caption,
     repeated_lines,
-    suspects,
     unbalanced_quote,
 )
 from briefings.summary.rank import Params, rank_sentences
@@ -170,21 +169,13 @@ def _blocked(text: str, paragraphs: list[list[str]]) -> list[bool]:
     sentences = [s for paragraph in paragraphs for s in paragraph]
     repeated = repeated_lines(text)
     double_quoted = any('"' in s or "“" in s for s in sentences)
-    suspect = suspects(sentences)
-    blocked: list[bool] = []
-    for paragraph in paragraphs:
-        for s in paragraph:
-            blocked.append(
-                s in repeated
-                or (
-                    len(blocked) in suspect
-                    and (
-                        unbalanced_quote(s)
-                        or is_caption(s)
-                        or (len(paragraph) == 1 and double_quoted and headline_style(s))
-                    )
-                )
-            )
+    blocked = [
+        unbalanced_quote(s)
+        or is_caption(s, repeated)
+        or (len(paragraph) == 1 and double_quoted and headline_style(s))
+        for paragraph in paragraphs
+        for s in paragraph
+    ]
     return blocked
 
 

@@ -18,7 +18,7 @@ import re
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from briefings.summary.checks import open_quote
+from briefings.summary.checks import find_single_opener, open_quote
 
 if TYPE_CHECKING:
     from nupunkt import PunktSentenceTokenizer
@@ -327,9 +327,13 @@ def _sentences_of(paragraph: str, exact: bool = False) -> list[str]:
                 quoted
                 and first not in _QUOTE_OPENERS
                 and len(out[-1]) + len(sentence) < _QUOTE_MAX_CHARS
+                # Quick necessary conditions first: an odd '"', a '“' or an
+                # opening single quote (most sentences have none of them).
                 and (
-                    '"' in (last := out[-1]) or "'" in last or "“" in last or "‘" in last
-                )  # no quote mark at all: nothing is open (the quick common case)
+                    (last := out[-1]).count('"') % 2 == 1
+                    or "“" in last
+                    or find_single_opener(last) is not None
+                )
                 and open_quote(last)
             )
         ):
