@@ -332,7 +332,7 @@ def _sentences_of(paragraph: str, exact: bool = False) -> list[str]:
                 and (
                     (last := out[-1]).count('"') % 2 == 1
                     or "“" in last
-                    or find_single_opener(last) is not None
+                    or (("'" in last or "‘" in last) and find_single_opener(last) is not None)
                 )
                 and open_quote(last)
             )
