@@ -10,9 +10,9 @@ import time
 from pathlib import Path
 
 import pytest
+from clirun import BRIEFBOT, assert_refused, clean_env
 from conftest import make_settings
 from fakebot import FakeTelegram
-from test_startup import BRIEFBOT, assert_refused, clean_env
 
 from bot.app import build_context
 from storage.engine import make_engine

@@ -5,48 +5,13 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from clirun import assert_refused, briefbot, clean_env
 from conftest import SEEDS
 
 from bot.cli import main
-
-BRIEFBOT = str(Path(sys.executable).with_name("briefbot"))
-SETTINGS = ("DATABASE_URL", "SEEDS_DIR", "LOG_LEVEL", "SUMMARIZER", "TELEGRAM_BOT_TOKEN")
-
-
-def clean_env(**overrides: str) -> dict[str, str]:
-    """The test's environment without any briefbot setting, plus ``overrides``."""
-    env = {key: value for key, value in os.environ.items() if key not in SETTINGS}
-    return {**env, "TELEGRAM_BOT_TOKEN": "", **overrides}
-
-
-def briefbot(
-    cwd: Path, *args: str, stdin: str = "", prefix: tuple[str, ...] = (), **env: str
-) -> subprocess.CompletedProcess[str]:
-    """Run the ``briefbot`` console script as an operator would."""
-    return subprocess.run(
-        [*prefix, BRIEFBOT, *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        env=clean_env(**env),
-        cwd=cwd,
-        timeout=120,
-        check=False,
-    )
-
-
-def assert_refused(result: subprocess.CompletedProcess[str], setting: str) -> str:
-    """Exit status 2 and exactly one line on stderr that names ``setting``."""
-    lines = result.stderr.strip().splitlines()
-    assert result.returncode == 2, result.stderr
-    assert len(lines) == 1, result.stderr
-    assert setting in lines[0] and "Traceback" not in lines[0]
-    assert lines[0].startswith("briefbot: ")
-    return lines[0]
 
 
 def pg_url(database: str, port: int = 5432) -> str:
