@@ -18,6 +18,7 @@ def pg_url(database: str, port: int = 5432) -> str:
     return f"postgresql://postgres@127.0.0.1:{port}/{database}"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("env", "setting", "says"),
     [
@@ -41,6 +42,7 @@ def test_run_refuses_a_bad_setting_in_one_line(
     assert not (tmp_path / "s.sqlite3").exists()  # refused before the store was touched
 
 
+@pytest.mark.slow
 @pytest.mark.postgres
 @pytest.mark.usefixtures("postgres_url")  # the server is up: only the database is missing
 def test_run_refuses_a_postgres_database_that_does_not_exist(tmp_path: Path) -> None:
@@ -63,6 +65,7 @@ def read_only_prefix(folder: Path) -> tuple[str, ...]:
     return (unshare, "-m", "sh", "-c", script)
 
 
+@pytest.mark.slow
 def test_run_refuses_a_read_only_data_folder(tmp_path: Path) -> None:
     folder = tmp_path / "ro"
     folder.mkdir()
@@ -72,6 +75,7 @@ def test_run_refuses_a_read_only_data_folder(tmp_path: Path) -> None:
     assert "not writable" in assert_refused(result, "DATABASE_URL")
 
 
+@pytest.mark.slow
 def test_run_from_another_folder_reports_the_missing_seeds(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 's.sqlite3'}"
     result = briefbot(tmp_path, "run", DATABASE_URL=url)  # no SEEDS_DIR, no ./seeds here
@@ -80,6 +84,7 @@ def test_run_from_another_folder_reports_the_missing_seeds(tmp_path: Path) -> No
     assert result.stdout == ""
 
 
+@pytest.mark.slow
 def test_an_empty_seeds_folder_starts_empty_on_purpose(tmp_path: Path) -> None:
     (tmp_path / "none").mkdir()
     url = f"sqlite:///{tmp_path / 's.sqlite3'}"
@@ -88,6 +93,7 @@ def test_an_empty_seeds_folder_starts_empty_on_purpose(tmp_path: Path) -> None:
     assert result.stdout.startswith("No topics yet")
 
 
+@pytest.mark.slow
 def test_the_default_data_folder_is_created(tmp_path: Path) -> None:
     result = briefbot(tmp_path, "db", "upgrade")
     assert result.returncode == 0, result.stderr
@@ -120,7 +126,32 @@ def test_every_command_that_opens_the_store_checks_the_url(
     assert len(err) == 1 and err[0].startswith("briefbot: DATABASE_URL: ")
 
 
+@pytest.mark.slow
 def test_the_unreachable_url_hides_the_password(tmp_path: Path) -> None:
     url = "postgresql://postgres:hunter2@127.0.0.1:1/test"
     line = assert_refused(briefbot(tmp_path, "stats", DATABASE_URL=url), "DATABASE_URL")
     assert "hunter2" not in line and "127.0.0.1:1" in line
+
+
+@pytest.mark.parametrize(
+    ("env", "setting"),
+    [
+        ({"LOG_LEVEL": "LOUD"}, "LOG_LEVEL"),
+        ({"SUMMARIZER": "gpt4"}, "SUMMARIZER"),
+        ({"DATABASE_URL": "mysql://u@h/db"}, "DATABASE_URL"),
+        ({"DATABASE_URL": pg_url("test", port=1)}, "DATABASE_URL"),
+        ({"DATABASE_URL": "sqlite:////typo/dir/x.db"}, "DATABASE_URL"),
+    ],
+)
+def test_bad_settings_are_refused_in_process(
+    env: dict[str, str],
+    setting: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    for key, value in clean_env(**env).items():
+        monkeypatch.setenv(key, value)
+    assert main(["db", "upgrade"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and setting in err[0]
+    assert not Path("/typo").exists()

@@ -52,6 +52,7 @@ def test_seed_text_summary() -> None:
     assert _in_document_order(text, summary)
 
 
+@pytest.mark.slow
 def test_deterministic_across_processes() -> None:
     code = (
         "import json,sys; from briefings.summarise import summarise; "
@@ -165,6 +166,7 @@ def test_every_method_on_a_real_article(method: str) -> None:
     assert summarise(text, 3, method=method) == summary
 
 
+@pytest.mark.slow
 def test_stock_sumy_runs_without_nltk_data(tmp_path: Path) -> None:
     code = (
         "import json,sys; from briefings.summarise import summarise; "

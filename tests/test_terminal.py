@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from clirun import briefbot
 from conftest import ROOT, SEEDS
 
@@ -31,6 +32,7 @@ def run_chat(tmp_path: Path, script: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow
 def test_piped_chat_answers_with_seed_content(tmp_path: Path) -> None:
     result = run_chat(tmp_path, "/latest\n/search Greenland\n/topics\n")
     assert result.returncode == 0, result.stderr
@@ -42,12 +44,14 @@ def test_piped_chat_answers_with_seed_content(tmp_path: Path) -> None:
     assert "[1] Read 1" in out  # buttons become numbered choices
 
 
+@pytest.mark.slow
 def test_typing_a_number_presses_a_button(tmp_path: Path) -> None:
     result = run_chat(tmp_path, "/search coder village\n1\n")
     assert result.returncode == 0, result.stderr
     assert "It was a sunny Saturday afternoon" in result.stdout
 
 
+@pytest.mark.slow
 def test_run_without_token_falls_back_to_terminal(tmp_path: Path) -> None:
     result = run_chat(tmp_path, "/help\n")
     assert result.returncode == 0
@@ -73,6 +77,7 @@ def test_run_without_token_falls_back_to_terminal(tmp_path: Path) -> None:
 LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ (DEBUG|INFO|WARNING|ERROR|CRITICAL) ")
 
 
+@pytest.mark.slow
 def test_piped_chat_prints_replies_only_and_logs_to_stderr(tmp_path: Path) -> None:
     script = "/latest\n/search Greenland\n/nonsense\n"
     seeds = str(SEEDS)
