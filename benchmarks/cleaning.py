@@ -61,7 +61,11 @@ def mean_prf(
 ) -> tuple[float, float, float, list[tuple[float, float, float, str]]]:
     """Mean P, R, F1 over pages, and the per-page scores."""
     scores = [(*prf(body, gold[name]), name) for name, body in bodies.items()]
-    p, r, f = (statistics.fmean(s[i] for s in scores) for i in range(3))
+    p, r, f = (
+        statistics.fmean(s[0] for s in scores),
+        statistics.fmean(s[1] for s in scores),
+        statistics.fmean(s[2] for s in scores),
+    )
     return p, r, f, scores
 
 
