@@ -9,7 +9,7 @@ fake Bot API from ``tests/fakebot`` over HTTP. The fake enforces Telegram's floo
     none     baseline
     kill     SIGKILL at a random point of the fan-out, then a restart
     replica  two processes on one PostgreSQL store (a fresh schema)
-    429      a burst of 40 ``429 retry_after=3`` answers mid-fan-out
+    429      every send answers ``429 retry_after=3`` for 10 s mid-fan-out
     500      every send answers 500 for 20 s mid-fan-out
     slow     10 sends held 25 s (longer than the 20 s send timeout); they still take effect
     403      every 20th chat has blocked the bot (those chats are expected to get nothing)
@@ -28,6 +28,7 @@ so a fault whose recovery needs a later run (kill, 500, slow) takes a minute or 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
 import shutil
@@ -45,7 +46,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "benchmarks")]
 
 from fakebot import FakeTelegram  # noqa: E402
 
@@ -75,6 +76,7 @@ class Result:
     blocked: int = 0
     empty: int = 0
     messages: int = 0
+    too_many: int = 0
     seconds: float = 0.0
     max_per_second: int = 0
     rate: float = 25.0
@@ -91,9 +93,30 @@ def _run_cli(args: list[str], env: dict[str, str]) -> None:
         raise SystemExit(f"briefbot {' '.join(args)} failed:\n{done.stderr[-2000:]}")
 
 
-def prepare_store(url: str, env: dict[str, str], subscribers: int) -> list[int]:
-    """Ingest the seeds with the CLI, then add subscribers whose briefing is due now."""
-    _run_cli(["ingest", str(ROOT / "seeds")], env)
+def write_news(folder: Path, articles: int, seed: int = 7) -> Path:
+    """Synthetic articles (benchmarks/corpus.py) published over the last 20 hours, as JSONL.
+
+    Enough fresh stories fill a briefing (10 stories), so most are split into several
+    messages and a half-sent briefing can be seen.
+    """
+    from corpus import generate  # benchmarks/corpus.py
+
+    now, rng = datetime.now(UTC), random.Random(seed)
+    path = folder / "news.jsonl"
+    with path.open("w", encoding="utf-8") as out:
+        for record in generate(articles, seed=seed):
+            published = now - timedelta(minutes=rng.uniform(30, 20 * 60))
+            out.write(json.dumps({**record, "published": published.isoformat()}) + "\n")
+    return path
+
+
+def ingest(env: dict[str, str], news: Path | None) -> None:
+    """Ingest the seeds (and the fresh news) with the CLI, as an operator would."""
+    _run_cli(["ingest", str(ROOT / "seeds"), *([str(news)] if news else [])], env)
+
+
+def add_subscribers(url: str, subscribers: int) -> list[int]:
+    """Add subscribers to every topic whose briefing was due two minutes ago."""
     now = datetime.now(UTC)
     due, since = f"{now - timedelta(minutes=2):%H:%M}", now - timedelta(days=1)
     slugs = [topic.slug for topic in load_taxonomy().topics]
@@ -182,21 +205,25 @@ def _inject(fault: str, fake: FakeTelegram, fleet: Fleet) -> str:
         return "SIGKILL, restarted"
     if fault == "429":
         params = {"retry_after": 3}
-        fake.fail_next("sendMessage", 429, "Too Many Requests: retry after 3", params, times=40)
-        return "40 x 429 retry_after=3"
+        fake.fail_for("sendMessage", 10.0, 429, "Too Many Requests: retry after 3", params)
+        return "429 retry_after=3 for 10 s"
     if fault == "500":
         fake.fail_for("sendMessage", 20.0, 500, "Internal Server Error")
         return "500s for 20 s"
     if fault == "slow":
         fake.hold("sendMessage", 25.0, times=10)
-        return "10 sends held 25 s"
+        return "10 sends held 25 s (policy bound: at most 10 duplicates)"
     return ""
 
 
 def run_fault(
-    fault: str, subscribers: int, *, rate: float = 25.0, timeout: float = 900.0, seed: int = 0
-) -> Result:
-    """Deliver one slot to ``subscribers`` chats under ``fault``; return what was measured."""
+    fault: str, subscribers: int, *, rate: float = 25.0, timeout: float = 900.0, seed: int = 0,
+    news: Path | None = None, template: Path | None = None,
+) -> Result:  # fmt: skip
+    """Deliver one slot to ``subscribers`` chats under ``fault``; return what was measured.
+
+    ``template``: a SQLite store already holding the ingested news (copied, not re-ingested).
+    """
     rng = random.Random(f"{seed}-{fault}")
     result = Result(fault, subscribers, rate=rate)
     with tempfile.TemporaryDirectory(prefix=f"faults-{fault}-") as tmp_dir:
@@ -207,7 +234,7 @@ def run_fault(
         schema = None
         if fault == "replica":
             schema = f"faults_{uuid.uuid4().hex[:10]}"
-            with sa.create_engine(POSTGRES_URL).begin() as connection:
+            with make_engine(POSTGRES_URL).begin() as connection:
                 connection.execute(sa.text(f"CREATE SCHEMA {schema}"))
             url = f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
         else:
@@ -225,7 +252,11 @@ def run_fault(
         fleet = Fleet(env, tmp / "logs")
         engine = make_engine(url)
         try:
-            chats = prepare_store(url, env, subscribers)
+            if template is not None and fault != "replica":
+                shutil.copy(template, tmp / "store.sqlite3")
+            else:
+                ingest(env, news)
+            chats = add_subscribers(url, subscribers)
             blocked = set(chats[::20]) if fault == "403" else set()
             for chat in blocked:
                 fake.block(chat)
@@ -254,7 +285,7 @@ def run_fault(
             engine.dispose()
             fake.stop()
             if schema is not None:
-                with sa.create_engine(POSTGRES_URL).begin() as connection:
+                with make_engine(POSTGRES_URL).begin() as connection:
                     connection.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
             if os.environ.get("FAULTS_KEEP_LOGS"):
                 shutil.copytree(tmp / "logs", Path(os.environ["FAULTS_KEEP_LOGS"]) / fault)
@@ -299,6 +330,7 @@ def _measure(
             result.partial += 1
     times = [at for at, _, _ in accepted]
     result.messages = len(times)
+    result.too_many = sum(1 for r in fake.rejected if r.get("error_code") == 429)
     if times:
         wall_start = time.time() - (time.monotonic() - started)
         result.seconds = max(times) - wall_start
@@ -319,7 +351,7 @@ def report(result: Result) -> str:
         f"  messages         {result.messages} accepted by the Bot API",
         f"  time to complete {result.seconds:.1f} s (start-up to the last accepted message)",
         f"  max in any 1 s   {result.max_per_second} messages "
-        f"(SEND_RATE_PER_SECOND={result.rate:g})",
+        f"(SEND_RATE_PER_SECOND={result.rate:g}); {result.too_many} answered 429",
         f"  delivery rows    {dict(sorted(result.statuses.items()))}",
         *(f"  note             {n}" for n in result.notes),
     ]
@@ -334,15 +366,25 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=25.0, help="SEND_RATE_PER_SECOND")
     parser.add_argument("--timeout", type=float, default=900.0, help="seconds per fault")
     parser.add_argument("--seed", type=int, default=0, help="random seed (kill/trigger points)")
+    parser.add_argument("--articles", type=int, default=150, help="fresh synthetic articles")
     args = parser.parse_args()
     subscribers = args.subscribers or (200 if args.quick else 2000)
     faults = [f.strip() for f in args.faults.split(",") if f.strip()]
     unknown = sorted(set(faults) - set(FAULTS))
     if unknown:
         parser.error(f"unknown faults {unknown}; choose from {', '.join(FAULTS)}")
-    for fault in faults:
-        result = run_fault(fault, subscribers, rate=args.rate, timeout=args.timeout, seed=args.seed)
-        print(report(result), flush=True)
+    with tempfile.TemporaryDirectory(prefix="faults-news-") as tmp_dir:
+        tmp = Path(tmp_dir)
+        news = write_news(tmp, args.articles) if args.articles else None
+        template = tmp / "template.sqlite3"
+        env = {**os.environ, "DATABASE_URL": f"sqlite:///{template}", "LOG_LEVEL": "WARNING"}
+        ingest(env, news)
+        for fault in faults:
+            result = run_fault(
+                fault, subscribers, rate=args.rate, timeout=args.timeout, seed=args.seed,
+                news=news, template=template,
+            )  # fmt: skip
+            print(report(result), flush=True)
 
 
 if __name__ == "__main__":
