@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from briefings.text.normalise import STOPWORDS
+from briefings.text.words import FUNCTION_WORDS
 
 # "Ukraine war latest: Title", "Watch: Title" - kickers of another story's headline.
 KICKER_WORDS = frozenset(
@@ -46,7 +46,7 @@ def starts_sentence(word: str) -> bool:
     if not word[:1].isupper() or (len(word) > 1 and word.isupper()):
         return False  # "US", "UK": acronyms in titles, not sentence starts
     bare = word.strip(",;:").casefold().replace("’", "'")
-    return bare != "i" and bare in STOPWORDS
+    return bare != "i" and bare in FUNCTION_WORDS
 
 
 def _drop_teasers(words: list[str]) -> set[int]:
@@ -96,7 +96,7 @@ def _drop_widgets(words: list[str]) -> set[int]:
             chunk = words[k : k + m]
             if not all(w[:1].isupper() and w.isalnum() for w in chunk):
                 break
-            if any(w.casefold() in STOPWORDS for w in chunk):
+            if any(w.casefold() in FUNCTION_WORDS for w in chunk):
                 break
             after = words[k + m]
             if after[:1].isupper() and starts_sentence(after) and _plain_sentence(words[k + m :]):
