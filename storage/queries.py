@@ -237,14 +237,14 @@ def trending_terms(session: Session, limit: int = 10) -> list[TrendingTerm]:
     )
 
 
-def source_counts(session: Session) -> list[tuple[str, int]]:
-    """Return (outlet, article count) pairs, largest first."""
+def source_counts(session: Session) -> list[tuple[str | None, int]]:
+    """Return (outlet, article count) pairs, largest first; None counts articles without one."""
     rows = session.execute(
         select(Article.source, func.count(Article.id))
         .group_by(Article.source)
         .order_by(func.count(Article.id).desc(), Article.source)
     )
-    return [(source or "unknown outlet", int(count)) for source, count in rows]
+    return [(source or None, int(count)) for source, count in rows]
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,57 @@
+"""Replies a user would call wrong (issue 12), each through the production wiring."""
+
+from __future__ import annotations
+
+import io
+import sys
+from collections.abc import AsyncIterator
+
+import pytest
+from conftest import SEEDS
+from factories import ADMIN, App, running_app, say
+from fakebot import FakeTelegram
+
+from bot.cli import main
+from bot.context import AppContext
+from storage.models import Article
+
+SEED = sorted(SEEDS.iterdir())[0]
+
+
+@pytest.fixture
+async def app(fake_api: FakeTelegram, seeded_ctx: AppContext) -> AsyncIterator[App]:
+    async with running_app(seeded_ctx, fake_api) as application:
+        yield application
+
+
+def _chat(
+    script: str, url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> str:
+    """Run ``briefbot chat`` in-process on ``url`` with ``script`` as stdin; its output."""
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("SEEDS_DIR", str(SEEDS))
+    monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)
+    monkeypatch.setattr(sys, "stdin", io.StringIO(script))
+    assert main(["chat"]) == 0
+    return capsys.readouterr().out
+
+
+def test_one_file_read_is_singular(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = _chat(f"/ingest {SEED}\n", sqlite_url, monkeypatch, capsys)
+    assert "1 file read, 0 articles stored, 0 duplicates, 1 unchanged, 0 errors" in out
+
+
+async def test_sources_do_not_count_unknown_outlet(
+    app: App, fake_api: FakeTelegram, seeded_ctx: AppContext
+) -> None:
+    with seeded_ctx.sessions() as session, session.begin():
+        known = {a.source for a in session.query(Article) if a.source}
+        unknown = session.query(Article).filter(Article.source.is_(None)).count()
+    assert known and unknown  # the seeds have both
+    [reply] = await say(app, fake_api, "/sources", chat_id=ADMIN)
+    lines = reply["plain"].splitlines()
+    assert lines[0] == f"Sources ({len(known)} outlets)"
+    assert f"no outlet given: {unknown}" in lines[1:]
+    assert not any(line.startswith("unknown outlet") for line in lines)
