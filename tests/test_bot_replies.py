@@ -55,3 +55,12 @@ async def test_sources_do_not_count_unknown_outlet(
     assert lines[0] == f"Sources ({len(known)} outlets)"
     assert f"no outlet given: {unknown}" in lines[1:]
     assert not any(line.startswith("unknown outlet") for line in lines)
+
+
+async def test_help_shows_admin_commands_to_admins_only(app: App, fake_api: FakeTelegram) -> None:
+    [admin_help] = await say(app, fake_api, "/help", chat_id=ADMIN)
+    [user_help] = await say(app, fake_api, "/help")
+    for command in ("/stats", "/sources", "/reingest", "/ingest", "/reload_topics"):
+        assert command in admin_help["plain"]
+        assert command not in user_help["plain"]
+    assert user_help["plain"] in admin_help["plain"]

@@ -7,7 +7,9 @@ from telegram.ext import CommandHandler, ContextTypes
 
 from bot.context import app_context
 from bot.format import esc
+from bot.handlers.admin import MENU as ADMIN_MENU
 from bot.handlers.common import send
+from bot.handlers.gate import is_admin
 from storage import chats
 
 USER_COMMANDS: list[tuple[str, str]] = [
@@ -70,7 +72,12 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     """Explain the commands."""
     if update.callback_query:
         await update.callback_query.answer()
-    await send(update, context, HELP)
+    text = HELP
+    if is_admin(update, context):  # only admins see the commands only they may use
+        text += "\n\n<b>Admin</b>\n" + "\n".join(
+            f"/{name} — {esc(about.removeprefix('Admin: '))}" for name, about in ADMIN_MENU
+        )
+    await send(update, context, text)
 
 
 HANDLERS = [CommandHandler("start", start), CommandHandler("help", help_command)]
