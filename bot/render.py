@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from urllib.parse import urlsplit
 
 from bot.format import (
     MAX_MESSAGE,
     esc,
+    esc_attr,
     highlight,
     pack_blocks,
     split_plain,
@@ -18,6 +20,7 @@ from briefings.service import ArticleView, TopicsOverview
 SUMMARY_LIMIT = 900
 TITLE_LIMIT = 300  # in lists; /read shows up to HEADER_TITLE_LIMIT
 HEADER_TITLE_LIMIT = 1000
+URL_LIMIT = 2000
 
 
 def when(moment: datetime | None) -> str:
@@ -91,6 +94,8 @@ def article_messages(view: ArticleView) -> list[str]:
     header = _lines(f"<b>{esc(shorten(view.title, HEADER_TITLE_LIMIT))}</b>", outlet_line(view))
     if view.byline:
         header += f"\n<i>By {esc(shorten(view.byline, 200))}</i>"
+    if view.url:
+        header += f"\nSource: {source_link(view.url)}"
     blocks = [header]
     for paragraph in view.body.split("\n\n"):
         paragraph = paragraph.strip()
@@ -98,6 +103,18 @@ def article_messages(view: ArticleView) -> list[str]:
             # escaping can lengthen text ("&" -> "&amp;"): split with room to spare
             blocks.extend(esc(piece) for piece in split_plain(paragraph, MAX_MESSAGE // 2))
     return pack_blocks(blocks)
+
+
+def source_link(url: str) -> str:
+    """An article's URL as an HTML link named by its host; plain text unless http(s)."""
+    url = url.strip()[:URL_LIMIT]
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return esc(shorten(url, 200))
+    return f'<a href="{esc_attr(url)}">{esc(parts.hostname)}</a>'
 
 
 def topics_text(overview: TopicsOverview) -> str:

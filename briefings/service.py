@@ -33,6 +33,7 @@ class ArticleView:
     also_in: list[str]
     body: str = ""
     snippet: str = ""
+    url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,7 @@ def _views(
                 topics=[t.topic_slug for t in sorted(article.topics, key=lambda t: -t.score)],
                 also_in=others,
                 snippet=(snippets or {}).get(article.id, ""),
+                url=article.url or None,
             )
         )
     return views

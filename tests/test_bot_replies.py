@@ -64,3 +64,21 @@ async def test_help_shows_admin_commands_to_admins_only(app: App, fake_api: Fake
         assert command in admin_help["plain"]
         assert command not in user_help["plain"]
     assert user_help["plain"] in admin_help["plain"]
+
+
+async def test_read_links_the_source(
+    app: App, fake_api: FakeTelegram, seeded_ctx: AppContext
+) -> None:
+    url = "https://news.example.org/a?b=1&c=<2>"
+    with seeded_ctx.sessions() as session, session.begin():
+        first, second = session.query(Article).order_by(Article.id).limit(2)
+        first.url, second.url = url, "javascript:alert(1)"
+        ids = first.id, second.id
+    [linked, *_] = await say(app, fake_api, f"/read_{ids[0]}")
+    assert "Source: news.example.org" in linked["plain"]
+    assert {"type": "text_link", "url": url} in [
+        {k: e.get(k) for k in ("type", "url")} for e in linked["entities"]
+    ]
+    [unlinked, *_] = await say(app, fake_api, f"/read_{ids[1]}")
+    assert "Source: javascript:alert(1)" in unlinked["plain"]
+    assert not any(e["type"] == "text_link" for e in unlinked["entities"])
