@@ -82,3 +82,13 @@ async def test_read_links_the_source(
     [unlinked, *_] = await say(app, fake_api, f"/read_{ids[1]}")
     assert "Source: javascript:alert(1)" in unlinked["plain"]
     assert not any(e["type"] == "text_link" for e in unlinked["entities"])
+
+
+def test_a_number_without_its_button_is_not_a_search(
+    seeded_ctx: AppContext, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = _chat("9\n/latest\n9\n2\n", seeded_ctx.settings.database_url, monkeypatch, capsys)
+    assert "Nothing found" not in out and "Results for" not in out
+    assert "No button 9 (no buttons are shown)" in out
+    assert "No button 9 (the buttons are 1–6)" in out
+    assert out.count("Latest in all topics") == 1  # "2" pressed a button: no new page
