@@ -162,6 +162,8 @@ def render_html(opening: str, sections: Sections, hint: str = "") -> list[str]:
         hint: an optional closing line (plain text).
     """
     blocks = [f"<b>{esc(_clip(opening, OPENING_LIMIT))}</b>"]
+    if not sections and hint:  # an empty briefing stays one line
+        return [f"{blocks[0]} {esc(_clip(hint, OPENING_LIMIT))}"]
     for label, entries in sections:
         for i, entry in enumerate(entries):
             block = entry_html(entry)
@@ -173,14 +175,17 @@ def render_html(opening: str, sections: Sections, hint: str = "") -> list[str]:
     return pack(blocks)
 
 
-def render_plain(opening: str, sections: Sections, hint: str = "") -> str:
-    """The briefing as plain text for the terminal."""
+PLAIN_FOOTER = "Read a story in full: briefbot chat, then its /read_<id>."
+
+
+def render_plain(opening: str, sections: Sections) -> str:
+    """The briefing as plain text for the terminal (no chat-only hint at the end)."""
     out = [opening]
     for label, entries in sections:
         out.append(f"== {label} ==")
         out.extend(entry_plain(entry) for entry in entries)
-    if hint:
-        out.append(hint)
+    if sections:
+        out.append(PLAIN_FOOTER)
     return "\n\n".join(out) + "\n"
 
 
@@ -228,7 +233,7 @@ class ComposedBriefing:
         story_ids: the stories it holds, in display order.
         empty: nothing new in the window.
         since: start of the window.
-        hint: a closing line (e.g. how to subscribe), may be empty.
+        hint: a closing line for chats (e.g. how to subscribe), may be empty.
     """
 
     opening: str
@@ -246,5 +251,5 @@ class ComposedBriefing:
         return list(self._html)
 
     def plain_text(self) -> str:
-        """The briefing as plain text for the terminal."""
-        return render_plain(self.opening, self.sections, self.hint)
+        """The briefing as plain text for the command line (chat hints left out)."""
+        return render_plain(self.opening, self.sections)

@@ -386,10 +386,8 @@ class Composer:
                 self._label("follow:" + q) for q in subscriber.follows
             ]
             where = f" in {and_list(labels)}" if labels else ""
-            opening = (
-                f"Nothing new{where} {when} — I'll have more for you next time. "
-                "/latest shows the newest stories."
-            )
+            opening = f"Nothing new{where} {when} — I'll have more for you next time."
+            hint = " ".join(filter(None, ["/latest shows the newest stories.", hint]))
             return ComposedBriefing(opening, [], [], True, since, hint)
         count = len(story_ids)
         noun = "story" if count == 1 else "stories"

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import io
 import sys
+from datetime import UTC, datetime, timedelta
 from collections.abc import AsyncIterator
 
 import pytest
 from conftest import SEEDS
 from factories import ADMIN, App, running_app, say
 from fakebot import FakeTelegram
+from sqlalchemy import update
 
 from bot.cli import main
 from bot.context import AppContext
@@ -92,3 +94,24 @@ def test_a_number_without_its_button_is_not_a_search(
     assert "No button 9 (no buttons are shown)" in out
     assert "No button 9 (the buttons are 1–6)" in out
     assert out.count("Latest in all topics") == 1  # "2" pressed a button: no new page
+
+
+@pytest.mark.parametrize("since", ["2d", "1h"])
+def test_cli_brief_ends_without_chat_hints(
+    seeded_ctx: AppContext,
+    since: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    recent = datetime.now(UTC) - timedelta(hours=3)
+    with seeded_ctx.sessions() as session, session.begin():
+        session.execute(update(Article).values(sort_time=recent))
+    monkeypatch.setenv("DATABASE_URL", seeded_ctx.settings.database_url)
+    assert main(["brief", "--since", since]) == 0
+    out = capsys.readouterr().out.strip()
+    last = out.splitlines()[-1]
+    assert "/subscribe" not in out and "/latest" not in out
+    if since == "2d":
+        assert last == "Read a story in full: briefbot chat, then its /read_<id>."
+    else:
+        assert out.startswith("Nothing new since") and "\n" not in out
