@@ -36,6 +36,7 @@ class BriefingEntry:
         reports: how many articles the story has.
         summary: 2–3 summary sentences.
         sort_time: the story's newest article time.
+        other_reports: the story's other articles as (article id, outlet or None).
     """
 
     story_id: int
@@ -46,6 +47,7 @@ class BriefingEntry:
     summary: tuple[str, ...]
     sort_time: datetime
     reports: int = 1
+    other_reports: tuple[tuple[int, str | None], ...] = ()
 
 
 Sections = Sequence[tuple[str, Sequence[BriefingEntry]]]
@@ -81,6 +83,18 @@ def outlet_text(entry: BriefingEntry, limit: int = 400) -> str:
     return _clip(" · ".join(parts), limit)
 
 
+def reports_text(entry: BriefingEntry) -> str:
+    """The other reports, each with its command: "Reports: BBC /read_12 · /read_13"."""
+    if not entry.other_reports:
+        return ""
+    shown = [
+        f"{_clip(outlet, 40)} /read_{aid}" if outlet else f"/read_{aid}"
+        for aid, outlet in entry.other_reports[:OUTLETS_SHOWN]
+    ]
+    more = len(entry.other_reports) - OUTLETS_SHOWN
+    return "Reports: " + " · ".join(shown) + (f" · and {more} more" if more > 0 else "")
+
+
 # (summary, title) length limits tried in turn until the escaped entry fits its budget
 _LIMITS = ((SUMMARY_LIMIT, TITLE_LIMIT), (400, 200), (150, 100), (0, 60))
 
@@ -102,6 +116,8 @@ def entry_html(entry: BriefingEntry) -> str:
         if summary:
             parts.append(esc(summary))
         parts.append(f"/read_{entry.article_id}")
+        if entry.other_reports:
+            parts.append(esc(reports_text(entry)))
         block = "\n".join(parts)
         if utf16_len(block) <= ENTRY_BUDGET:
             break
@@ -117,6 +133,8 @@ def entry_plain(entry: BriefingEntry) -> str:
     if summary:
         lines.append(f"  {summary}")
     lines.append(f"  /read_{entry.article_id}")
+    if entry.other_reports:
+        lines.append(f"  {reports_text(entry)}")
     return "\n".join(lines)
 
 

@@ -172,17 +172,23 @@ def story_outlets(session: Session, story_ids: Iterable[int]) -> dict[int, list[
     return dict(outlets)
 
 
-def story_sizes(session: Session, story_ids: Iterable[int]) -> dict[int, int]:
-    """Return how many articles each story has."""
+def story_articles(
+    session: Session, story_ids: Iterable[int]
+) -> dict[int, list[tuple[int, str | None]]]:
+    """Return, per story, its articles as (article id, outlet) in id order."""
     wanted = list({sid for sid in story_ids if sid is not None})
     if not wanted:
         return {}
     rows = session.execute(
-        select(Article.story_id, func.count(Article.id))
+        select(Article.story_id, Article.id, Article.source)
         .where(Article.story_id.in_(wanted))
-        .group_by(Article.story_id)
+        .order_by(Article.story_id, Article.id)
     )
-    return {int(story_id): int(count) for story_id, count in rows}
+    found: dict[int, list[tuple[int, str | None]]] = defaultdict(list)
+    for story_id, article_id, source in rows:
+        if story_id is not None:
+            found[story_id].append((article_id, source or None))
+    return dict(found)
 
 
 def topic_counts(session: Session, *, since: datetime | None = None) -> dict[str, int]:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import io
 import sys
-from datetime import UTC, datetime, timedelta
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from conftest import SEEDS
-from factories import ADMIN, App, running_app, say
+from factories import ADMIN, App, read_ids, running_app, say
 from fakebot import FakeTelegram
 from sqlalchemy import update
 
@@ -115,3 +115,25 @@ def test_cli_brief_ends_without_chat_hints(
         assert last == "Read a story in full: briefbot chat, then its /read_<id>."
     else:
         assert out.startswith("Nothing new since") and "\n" not in out
+
+
+async def test_briefing_names_each_report_with_its_read(
+    app: App, fake_api: FakeTelegram, seeded_ctx: AppContext
+) -> None:
+    recent = datetime.now(UTC) - timedelta(hours=3)
+    with seeded_ctx.sessions() as session, session.begin():
+        session.execute(update(Article).values(sort_time=recent))
+        greenland = session.query(Article).filter(Article.title.contains("Greenland")).all()
+        assert len(greenland) == 2 and len({a.story_id for a in greenland}) == 1
+        for article, outlet in zip(greenland, ("First & Co", "Second Outlet"), strict=True):
+            article.source = outlet
+        outlets = {a.id: a.source for a in greenland}
+    messages = await say(app, fake_api, "/brief")
+    text = "\n".join(m["plain"] for m in messages)
+    [entry] = [block for block in text.split("\n\n") if "2 reports" in block]
+    assert set(read_ids(entry)) == set(outlets)  # both reports can be opened
+    [lead] = [int(line[6:]) for line in entry.splitlines() if line.startswith("/read_")]
+    [other] = set(outlets) - {lead}
+    assert f"Reports: {outlets[other]} /read_{other}" in entry.splitlines()
+    [opened, *_] = await say(app, fake_api, f"/read_{other}")
+    assert opened["plain"].startswith(next(a.title for a in greenland if a.id == other))
