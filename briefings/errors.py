@@ -15,3 +15,7 @@ class TaxonomyError(BriefingsError):
 
 class InvalidSetting(BriefingsError):
     """A user-supplied setting (time, time zone, follow query) is malformed; says why."""
+
+
+class BadQuery(BriefingsError):
+    """A search's filters cannot be used (unknown topic, unreadable date); says why."""

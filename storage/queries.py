@@ -22,6 +22,7 @@ from storage.models import (
     Topic,
     TrendingTerm,
 )
+from storage.search import like_pattern
 
 
 def story_lead_id() -> ScalarSelect[int]:
@@ -241,6 +242,15 @@ def trending_terms(session: Session, limit: int = 10) -> list[TrendingTerm]:
             select(TrendingTerm).order_by(TrendingTerm.rank, TrendingTerm.term).limit(limit)
         )
     )
+
+
+def outlet_exists(session: Session, text: str) -> bool:
+    """True when some article's outlet contains ``text`` (case-insensitive), as search filters."""
+    pattern = like_pattern(text.lower())
+    found = session.scalar(
+        select(Article.id).where(func.lower(Article.source).like(pattern, escape="\\")).limit(1)
+    )
+    return found is not None
 
 
 def source_counts(session: Session) -> list[tuple[str | None, int]]:

@@ -137,3 +137,46 @@ async def test_briefing_names_each_report_with_its_read(
     assert f"Reports: {outlets[other]} /read_{other}" in entry.splitlines()
     [opened, *_] = await say(app, fake_api, f"/read_{other}")
     assert opened["plain"].startswith(next(a.title for a in greenland if a.id == other))
+
+
+@pytest.mark.parametrize(
+    ("query", "reply"),
+    [
+        ("Greenland since:-1d", "I can't read since:-1d. Use since:today, since:yesterday"),
+        ("Greenland since:soon", "I can't read since:soon."),
+        ("Greenland topic:bogus", "I don't know the topic “bogus”; try /topics."),
+        ("Greenland source:nosuchoutlet", "No outlet's name contains “nosuchoutlet”."),
+        ("Greenland topic:", "topic: needs a value"),
+        ("since:2d", "Add the words to search for"),
+    ],
+)
+async def test_search_rejects_unusable_filters(
+    app: App, fake_api: FakeTelegram, query: str, reply: str
+) -> None:
+    [answer] = await say(app, fake_api, f"/search {query}")
+    assert reply in answer["plain"] and "Usage: /search" in answer["plain"]
+    assert "Nothing found" not in answer["plain"]
+
+
+@pytest.mark.parametrize("since", ["today", "yesterday", "3d", "12h", "1w", "TODAY"])
+async def test_search_accepts_since_words_and_counts(
+    app: App, fake_api: FakeTelegram, seeded_ctx: AppContext, since: str
+) -> None:
+    recent = datetime.now(UTC) - timedelta(minutes=5)
+    with seeded_ctx.sessions() as session, session.begin():
+        session.execute(update(Article).values(sort_time=recent))
+    [answer] = await say(app, fake_api, f"/search Greenland since:{since} topic:Europe")
+    assert "Results for" in answer["plain"], answer["plain"]
+
+
+async def test_search_since_excludes_older_articles(
+    app: App, fake_api: FakeTelegram, seeded_ctx: AppContext
+) -> None:
+    old = datetime.now(UTC) - timedelta(days=3)
+    with seeded_ctx.sessions() as session, session.begin():
+        session.execute(update(Article).values(sort_time=old))
+    [answer] = await say(app, fake_api, "/search Greenland since:yesterday")
+    assert "Nothing found" in answer["plain"]
+    day = (old - timedelta(days=1)).strftime("%Y-%m-%d")
+    [found] = await say(app, fake_api, f"/search Greenland since:{day}")
+    assert "Results for" in found["plain"]

@@ -30,7 +30,7 @@ HELP = """<b>briefbot</b> serves short briefings of the news it has ingested.
 /topics — topics with today's and this week's counts, and what is trending
 /latest [topic] — the newest stories, 5 per page
 /search &lt;words&gt; — full-text search; filters <code>topic:ai</code>,
-<code>source:reuters</code>, <code>since:2d</code>
+<code>source:reuters</code>, <code>since:2d</code> (or today, yesterday, 2026-11-30)
 /read_&lt;id&gt; — the full article (each entry shows its command)
 /brief — today's briefing of your topics and follows
 
