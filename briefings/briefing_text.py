@@ -252,6 +252,7 @@ class ComposedBriefing:
         empty: nothing new in the window.
         since: start of the window.
         hint: a closing line for chats (e.g. how to subscribe), may be empty.
+        subscriptions: the subscriptions it was composed for (``Subscriber.subscriptions``).
     """
 
     opening: str
@@ -260,6 +261,7 @@ class ComposedBriefing:
     empty: bool
     since: datetime
     hint: str = ""
+    subscriptions: tuple[str, ...] = ()
     _html: list[str] | None = field(default=None, repr=False, compare=False)
 
     def html_messages(self) -> list[str]:

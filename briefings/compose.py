@@ -19,7 +19,15 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from briefings.briefing_text import BriefingEntry, ComposedBriefing, local_zone, since_phrase
+from briefings.briefing_text import (
+    MAX_MESSAGE,
+    BriefingEntry,
+    ComposedBriefing,
+    esc,
+    local_zone,
+    since_phrase,
+    utf16_len,
+)
 from briefings.composer import CHUNK, MAX_STORIES, Composer, Subscriber
 from briefings.topics import Taxonomy
 from storage import chats
@@ -150,6 +158,7 @@ def save_briefing(
         since=composed.since,
         story_ids=list(composed.story_ids),
         messages=composed.html_messages(),
+        composed_for=list(composed.subscriptions),
     )
     session.add(briefing)
     session.flush()
@@ -201,9 +210,11 @@ def brief_messages(
 ) -> list[str]:
     """Today's briefing for a chat as HTML messages (what ``/brief`` shows).
 
-    The chat's newest non-empty briefing of today (local time) is shown again; otherwise a
-    new one is composed from its subscriptions (all topics when it has none) and stored
-    when it holds any story.
+    The chat's newest non-empty briefing of today (local time) is shown again while the
+    chat's subscriptions are those it was composed for; otherwise a new one is composed
+    from the current subscriptions (all topics when there are none; after a change, over
+    the earlier briefing's window, with a first line saying so) and stored when it holds
+    any story.
 
     Args:
         session: the caller's transaction (a new briefing is written to it).
@@ -215,9 +226,27 @@ def brief_messages(
     """
     subscriber = load_subscribers(session, [chat_id], default_timezone=default_timezone)[chat_id]
     today = todays_briefing(session, chat_id, now=now, timezone=subscriber.timezone)
-    if today is not None and today.messages:
+    composed_for = None if today is None else today.composed_for
+    unchanged = composed_for is None or tuple(composed_for) == subscriber.subscriptions
+    if today is not None and today.messages and unchanged:
         return list(today.messages)
-    composed = Composer(session, taxonomy, now, max_stories=max_stories).compose(subscriber)
+    composer = Composer(session, taxonomy, now, max_stories=max_stories)
+    if today is None:
+        composed = composer.compose(subscriber)
+    else:  # the subscriptions changed: today's briefing again, for the current ones
+        composed = composer.compose(subscriber, today.since, exclude_sent=False)
     if not composed.empty:
         save_briefing(session, chat_id, composed, now)
-    return composed.html_messages()
+    messages = composed.html_messages()
+    return messages if today is None else with_note(RECOMPOSED, messages)
+
+
+RECOMPOSED = "Your subscriptions changed since today's earlier briefing: composed again for them."
+
+
+def with_note(note: str, messages: list[str]) -> list[str]:
+    """Put an italic note line before the first message (as its own message if it must)."""
+    line = f"<i>{esc(note)}</i>"
+    if messages and utf16_len(f"{line}\n\n{messages[0]}") <= MAX_MESSAGE:
+        return [f"{line}\n\n{messages[0]}", *messages[1:]]
+    return [line, *messages]

@@ -60,6 +60,11 @@ class Subscriber:
         """True when the chat subscribed to anything."""
         return bool(self.topics or self.follows)
 
+    @property
+    def subscriptions(self) -> tuple[str, ...]:
+        """Its subscriptions as one comparable key: ("topic:ai", "follow:chips")."""
+        return tuple(f"topic:{t}" for t in self.topics) + tuple(f"follow:{q}" for q in self.follows)
+
 
 @dataclass
 class _Story:
@@ -386,8 +391,12 @@ class Composer:
             where = f" in {and_list(labels)}" if labels else ""
             opening = f"Nothing new{where} {when} — I'll have more for you next time."
             hint = " ".join(filter(None, ["/latest shows the newest stories.", hint]))
-            return ComposedBriefing(opening, [], [], True, since, hint)
+            return ComposedBriefing(
+                opening, [], [], True, since, hint, subscriptions=subscriber.subscriptions
+            )
         count = len(story_ids)
         noun = "story" if count == 1 else "stories"
         opening = f"{count} {noun} in {and_list([label for label, _ in sections])} {when}"
-        return ComposedBriefing(opening, sections, story_ids, False, since, hint)
+        return ComposedBriefing(
+            opening, sections, story_ids, False, since, hint, subscriptions=subscriber.subscriptions
+        )

@@ -15,7 +15,7 @@ from sqlalchemy import update
 
 from bot.cli import main
 from bot.context import AppContext
-from storage.models import Article
+from storage.models import Article, Briefing
 
 SEED = sorted(SEEDS.iterdir())[0]
 
@@ -180,3 +180,30 @@ async def test_search_since_excludes_older_articles(
     day = (old - timedelta(days=1)).strftime("%Y-%m-%d")
     [found] = await say(app, fake_api, f"/search Greenland since:{day}")
     assert "Results for" in found["plain"]
+
+
+async def test_brief_after_subscribe_follows_the_new_subscriptions(
+    app: App, fake_api: FakeTelegram, seeded_ctx: AppContext
+) -> None:
+    recent = datetime.now(UTC) - timedelta(hours=3)
+    with seeded_ctx.sessions() as session, session.begin():
+        session.execute(update(Article).values(sort_time=recent))
+    first = await say(app, fake_api, "/brief")
+    assert first[0]["plain"].startswith("7 stories in ")
+    await say(app, fake_api, "/subscribe china")
+    [china] = await say(app, fake_api, "/brief")
+    note, opening = china["plain"].splitlines()[:3:2]
+    assert (
+        note
+        == "Your subscriptions changed since today's earlier briefing: composed again for them."
+    )
+    assert opening.startswith("3 stories in China since")
+    assert "Greenland" not in china["plain"]
+    [again] = await say(app, fake_api, "/brief")  # unchanged since: shown again, no note
+    assert again["plain"] == china["plain"].split("\n\n", 1)[1]
+    await say(app, fake_api, "/unsubscribe all")
+    back = await say(app, fake_api, "/brief")
+    assert back[0]["plain"].startswith("Your subscriptions changed")
+    with seeded_ctx.sessions() as session:
+        stored = session.query(Briefing).order_by(Briefing.id).all()
+    assert [b.composed_for for b in stored] == [[], ["topic:china"], []]

@@ -48,11 +48,13 @@ def _downgrade_stories() -> None:
 
 # --- bot commands, subscriptions, admin (issue 6) --------------------------------------
 def _upgrade_bot() -> None:
-    pass
+    # /brief shows today's briefing again only while the subscriptions are the same
+    op.add_column("briefings", sa.Column("composed_for", sa.JSON(), nullable=True))
 
 
 def _downgrade_bot() -> None:
-    pass
+    with op.batch_alter_table("briefings") as batch:
+        batch.drop_column("composed_for")
 
 
 # --- scheduled delivery (issue 7) -----------------------------------------------------
