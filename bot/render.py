@@ -21,6 +21,7 @@ SUMMARY_LIMIT = 900
 TITLE_LIMIT = 300  # in lists; /read shows up to HEADER_TITLE_LIMIT
 HEADER_TITLE_LIMIT = 1000
 URL_LIMIT = 2000
+PAGE_LINE_ROOM = 40  # "Page 12345 of 12345" and its blank line
 
 
 def when(moment: datetime | None) -> str:
@@ -89,8 +90,8 @@ def page_text(
     return text
 
 
-def article_messages(view: ArticleView) -> list[str]:
-    """The full article split at paragraph boundaries into messages."""
+def article_messages(view: ArticleView, *, limit: int = MAX_MESSAGE) -> list[str]:
+    """The full article split at paragraph boundaries into messages of ≤ ``limit`` units."""
     header = _lines(f"<b>{esc(shorten(view.title, HEADER_TITLE_LIMIT))}</b>", outlet_line(view))
     if view.byline:
         header += f"\n<i>By {esc(shorten(view.byline, 200))}</i>"
@@ -101,8 +102,18 @@ def article_messages(view: ArticleView) -> list[str]:
         paragraph = paragraph.strip()
         if paragraph:
             # escaping can lengthen text ("&" -> "&amp;"): split with room to spare
-            blocks.extend(esc(piece) for piece in split_plain(paragraph, MAX_MESSAGE // 2))
-    return pack_blocks(blocks)
+            blocks.extend(esc(piece) for piece in split_plain(paragraph, limit // 2))
+    return pack_blocks(blocks, limit=limit)
+
+
+def article_page(pages: list[str], page: int) -> str:
+    """One page of :func:`article_pages` with its "Page k of n" line."""
+    return f"{pages[page]}\n\n<i>Page {page + 1} of {len(pages)}</i>"
+
+
+def article_pages(view: ArticleView) -> list[str]:
+    """The full article as messages with room left for :func:`article_page`'s line."""
+    return article_messages(view, limit=MAX_MESSAGE - PAGE_LINE_ROOM)
 
 
 def source_link(url: str) -> str:

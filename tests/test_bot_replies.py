@@ -3,18 +3,31 @@
 from __future__ import annotations
 
 import io
+import re
 import sys
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from conftest import SEEDS
-from factories import ADMIN, App, read_ids, running_app, say
+from factories import (
+    ADMIN,
+    CHAT,
+    App,
+    buttons,
+    current,
+    new_article,
+    press,
+    read_ids,
+    running_app,
+    say,
+)
 from fakebot import FakeTelegram
 from sqlalchemy import update
 
 from bot.cli import main
 from bot.context import AppContext
+from storage import documents
 from storage.models import Article, Briefing
 
 SEED = sorted(SEEDS.iterdir())[0]
@@ -207,3 +220,65 @@ async def test_brief_after_subscribe_follows_the_new_subscriptions(
     with seeded_ctx.sessions() as session:
         stored = session.query(Briefing).order_by(Briefing.id).all()
     assert [b.composed_for for b in stored] == [[], ["topic:china"], []]
+
+
+def _store_long_article(ctx: AppContext, size: int) -> tuple[int, str]:
+    """Store an article of about ``size`` characters (markup-like text included)."""
+    words = ["alpha", "&", "beta", "<gamma>", "delta", "🎉", "epsilon", "zeta"]
+    paragraphs, total, n = [], 0, 0
+    while total < size:
+        n += 1
+        paragraph = " ".join(f"{words[i % len(words)]}{n}" for i in range(40 + n % 200)) + "."
+        paragraphs.append(paragraph)
+        total += len(paragraph) + 2
+    body = "\n\n".join(paragraphs)
+    with ctx.sessions() as session, session.begin():
+        document = documents.upsert_document(
+            session, content_hash=f"long{size}", path="long.txt", raw=None, file_time=None
+        )
+        story = documents.new_story(session)
+        article = documents.store_article(
+            session,
+            document,
+            new_article(f"long{size}", "A very long read", body, url="https://example.org/long"),
+            position=0,
+            story_id=story.id,
+        )
+        return article.id, body
+
+
+async def test_read_pages_a_megabyte_article_in_place(
+    app: App, fake_api: FakeTelegram, seeded_ctx: AppContext
+) -> None:
+    article_id, _ = _store_long_article(seeded_ctx, 1_000_000)
+    [message] = await say(app, fake_api, f"/read_{article_id}")
+    pages = int(re.search(r"Page 1 of (\d+)$", message["plain"]).group(1))  # type: ignore[union-attr]
+    assert 200 < pages < 300 and message["plain"].startswith("A very long read")
+    assert list(buttons(message)) == ["▶"]
+    await press(app, fake_api, message, buttons(message)["▶"])
+    [second] = fake_api.sent(CHAT)[-1:]
+    assert second["message_id"] == message["message_id"] and len(fake_api.sent(CHAT)) == 1
+    assert second["plain"].endswith(f"Page 2 of {pages}") and list(buttons(second)) == ["◀", "▶"]
+    last = f"article:{article_id}:{pages - 1}"
+    await press(app, fake_api, second, last, check=False)
+    final = current(fake_api, message)
+    assert final["plain"].endswith(f"Page {pages} of {pages}") and list(buttons(final)) == ["◀"]
+    assert all(len(data.encode()) <= 64 for data in buttons(final).values())
+
+
+async def test_read_pages_cover_the_whole_article(
+    app: App, fake_api: FakeTelegram, seeded_ctx: AppContext
+) -> None:
+    article_id, body = _store_long_article(seeded_ctx, 30_000)
+    [message] = await say(app, fake_api, f"/read_{article_id}")
+    seen = []
+    while True:
+        shown = current(fake_api, message)
+        seen.append(shown["plain"].rsplit("\n\n", 1)[0])
+        if "▶" not in buttons(shown):
+            break
+        await press(app, fake_api, shown, buttons(shown)["▶"])
+    assert 8 <= len(seen) <= 12 and len(fake_api.sent(CHAT)) == 1
+    assert seen[0].startswith("A very long read\n") and "Source: example.org" in seen[0]
+    text = "\n\n".join(seen)
+    assert text.split()[text.split().index("example.org") + 1 :] == body.split()
