@@ -33,6 +33,12 @@ from storage.models import Article, Briefing
 SEED = sorted(SEEDS.iterdir())[0]
 
 
+def _dated(ctx: AppContext, ago: timedelta) -> None:
+    """Make every stored article ``ago`` old (the seeds' own dates depend on file times)."""
+    with ctx.sessions() as session, session.begin():
+        session.execute(update(Article).values(sort_time=datetime.now(UTC) - ago))
+
+
 @pytest.fixture
 async def app(fake_api: FakeTelegram, seeded_ctx: AppContext) -> AsyncIterator[App]:
     async with running_app(seeded_ctx, fake_api) as application:
@@ -116,9 +122,7 @@ def test_cli_brief_ends_without_chat_hints(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    recent = datetime.now(UTC) - timedelta(hours=3)
-    with seeded_ctx.sessions() as session, session.begin():
-        session.execute(update(Article).values(sort_time=recent))
+    _dated(seeded_ctx, timedelta(hours=3))
     monkeypatch.setenv("DATABASE_URL", seeded_ctx.settings.database_url)
     assert main(["brief", "--since", since]) == 0
     out = capsys.readouterr().out.strip()
@@ -133,9 +137,8 @@ def test_cli_brief_ends_without_chat_hints(
 async def test_briefing_names_each_report_with_its_read(
     app: App, fake_api: FakeTelegram, seeded_ctx: AppContext
 ) -> None:
-    recent = datetime.now(UTC) - timedelta(hours=3)
+    _dated(seeded_ctx, timedelta(hours=3))
     with seeded_ctx.sessions() as session, session.begin():
-        session.execute(update(Article).values(sort_time=recent))
         greenland = session.query(Article).filter(Article.title.contains("Greenland")).all()
         assert len(greenland) == 2 and len({a.story_id for a in greenland}) == 1
         for article, outlet in zip(greenland, ("First & Co", "Second Outlet"), strict=True):
@@ -175,9 +178,7 @@ async def test_search_rejects_unusable_filters(
 async def test_search_accepts_since_words_and_counts(
     app: App, fake_api: FakeTelegram, seeded_ctx: AppContext, since: str
 ) -> None:
-    recent = datetime.now(UTC) - timedelta(minutes=5)
-    with seeded_ctx.sessions() as session, session.begin():
-        session.execute(update(Article).values(sort_time=recent))
+    _dated(seeded_ctx, timedelta(minutes=5))
     [answer] = await say(app, fake_api, f"/search Greenland since:{since} topic:Europe")
     assert "Results for" in answer["plain"], answer["plain"]
 
@@ -185,9 +186,8 @@ async def test_search_accepts_since_words_and_counts(
 async def test_search_since_excludes_older_articles(
     app: App, fake_api: FakeTelegram, seeded_ctx: AppContext
 ) -> None:
+    _dated(seeded_ctx, timedelta(days=3))
     old = datetime.now(UTC) - timedelta(days=3)
-    with seeded_ctx.sessions() as session, session.begin():
-        session.execute(update(Article).values(sort_time=old))
     [answer] = await say(app, fake_api, "/search Greenland since:yesterday")
     assert "Nothing found" in answer["plain"]
     day = (old - timedelta(days=1)).strftime("%Y-%m-%d")
@@ -198,9 +198,7 @@ async def test_search_since_excludes_older_articles(
 async def test_brief_after_subscribe_follows_the_new_subscriptions(
     app: App, fake_api: FakeTelegram, seeded_ctx: AppContext
 ) -> None:
-    recent = datetime.now(UTC) - timedelta(hours=3)
-    with seeded_ctx.sessions() as session, session.begin():
-        session.execute(update(Article).values(sort_time=recent))
+    _dated(seeded_ctx, timedelta(hours=3))
     first = await say(app, fake_api, "/brief")
     assert first[0]["plain"].startswith("7 stories in ")
     await say(app, fake_api, "/subscribe china")
