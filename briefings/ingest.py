@@ -70,7 +70,7 @@ class IngestReport:
     def summary_line(self) -> str:
         """One line for logs and chat replies."""
         return (
-            f"{_count(len(self.files), 'file')} read, {_count(self.stored, 'article')} stored, "
+            f"{_count(len(self.files), 'file')} read, {self.stored} articles stored, "
             f"{_count(self.duplicates, 'duplicate')}, {self.skipped} unchanged, "
             f"{_count(len(self.errors), 'error')}"
         )
