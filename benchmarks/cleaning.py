@@ -21,10 +21,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from briefings.decode import decode  # noqa: E402
 from briefings.errors import BadInput  # noqa: E402
-from briefings.read import parse_document  # noqa: E402
-from briefings.split import split_dump  # noqa: E402
+from briefings.text.decode import decode  # noqa: E402
+from briefings.text.read import parse_document  # noqa: E402
+from briefings.text.split import split_dump  # noqa: E402
 
 _TOKEN = re.compile(r"\w+")
 
@@ -53,7 +53,7 @@ def run(pages: dict[str, bytes], gold: dict[str, str], label: str, verbose: bool
     bodies = {name: body_of(name, data) for name, data in pages.items()}
     elapsed = time.process_time() - t0
     for name, body in bodies.items():
-        scores.append((*prf(body, gold[name[:16]]), name))
+        scores.append((*prf(body, gold[name]), name))
     n = len(scores)
     p, r, f = (statistics.fmean(s[i] for s in scores) for i in range(3))
     print(
@@ -95,11 +95,14 @@ def main(argv: list[str] | None = None) -> int:
     gold = {}
     for line in (folder / "gold.jsonl").read_text(encoding="utf-8").splitlines():
         rec = json.loads(line)
-        gold[rec["id"][:16]] = rec["body"]
-    texts = {p.name: p.read_bytes() for p in sorted(folder.glob("*.txt")) if p.name[:16] in gold}
-    htmls = {
-        p.name: p.read_bytes() for p in sorted(folder.glob("*.html.gz")) if p.name[:16] in gold
-    }
+        gold[rec["id"]] = rec["body"]
+    # dev/ names its files by the first 16 characters of the id, readability/ by the id
+    short = {page_id[:16]: page_id for page_id in gold}
+    files = sorted(folder.glob("*.txt")) + sorted(folder.glob("*.html.gz"))
+    ids = {p.name: short.get(p.name.split(".")[0], p.name.split(".")[0]) for p in files}
+    texts = {p.name: p.read_bytes() for p in files if p.suffix == ".txt" and ids[p.name] in gold}
+    htmls = {p.name: p.read_bytes() for p in files if p.suffix == ".gz" and ids[p.name] in gold}
+    gold = {name: gold[page_id] for name, page_id in ids.items() if page_id in gold}
     run(texts, gold, "text", args.verbose)
     split_speed(texts, args.repeat)
     run(htmls, gold, "html", args.verbose)

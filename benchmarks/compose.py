@@ -31,9 +31,9 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import insert, select  # noqa: E402
 
-from briefings.briefing_text import entry_html  # noqa: E402
-from briefings.compose import Composer, load_subscribers  # noqa: E402
-from briefings.topics import Taxonomy, load_taxonomy  # noqa: E402
+from bot.render import briefing_messages, entry_html  # noqa: E402
+from briefings.digest.composer import Composer, load_subscribers  # noqa: E402
+from briefings.topics.taxonomy import Taxonomy, load_taxonomy  # noqa: E402
 from storage.engine import make_engine, make_session_factory  # noqa: E402
 from storage.models import (  # noqa: E402
     Article,
@@ -204,7 +204,7 @@ def main() -> int:
             composer = Composer(session, taxonomy, now)
             composed = composer.compose_many(subscribers)
             picked = time.perf_counter()
-            messages = sum(len(b.html_messages()) for b in composed.values())
+            messages = sum(len(briefing_messages(b)) for b in composed.values())
             done = time.perf_counter()
         timings.append((done - started, loaded - started, picked - loaded, done - picked))
     total, load, pick, render = min(timings)

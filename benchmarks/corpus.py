@@ -37,7 +37,7 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy.orm import Session, sessionmaker  # noqa: E402
 
-from briefings.topics import Taxonomy  # noqa: E402
+from briefings.topics.taxonomy import Taxonomy  # noqa: E402
 from storage import documents  # noqa: E402
 
 EVAL = ROOT.parent / "shared" / "eval"
@@ -94,7 +94,7 @@ def load_bases(cnndm: Path = CNNDM, bbc: Path = BBC, seeds: Path | None = SEEDS)
                 if paras and title:
                     bases.append(Base(title, tuple(paras), f"cnn{n % 8}"))
     if seeds is not None and seeds.is_dir():
-        from briefings.read import parse_document
+        from briefings.text.read import parse_document
 
         for path in sorted(seeds.iterdir()):
             if path.is_file():

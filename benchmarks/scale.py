@@ -52,7 +52,7 @@ from bot.app import build_application, build_context  # noqa: E402
 from bot.context import AppContext  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from bot.terminal import TerminalRequest, message_update  # noqa: E402
-from briefings import service  # noqa: E402
+from briefings import browse as service  # noqa: E402
 
 POSTGRES_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"

@@ -31,7 +31,7 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")  # must precede the first numpy import
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from briefings.summarise import SUMMARIZERS, summarise  # noqa: E402
+from briefings.summary.summarise import SUMMARIZERS, summarise  # noqa: E402
 
 DEFAULT_DATA = Path("/work/shared/eval/summaries/cnndm_dev.jsonl")
 

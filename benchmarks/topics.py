@@ -32,7 +32,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from briefings.topics import Taxonomy, load_taxonomy
+from briefings.topics.taxonomy import Taxonomy, load_taxonomy
 
 DEFAULT_DATA = Path("/work/shared/eval/topics/bbc_dev.jsonl")
 CATEGORIES = ("business", "entertainment", "politics", "sport", "tech")

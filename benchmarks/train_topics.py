@@ -4,7 +4,7 @@ Usage:
     .venv/bin/python benchmarks/train_topics.py [--data bbc_dev.jsonl] [--write]
 
 One-vs-rest logistic regression (L2, fitted with scipy's L-BFGS) over sublinear TF-IDF
-features of ``briefings.topicdefs.token_counts`` (lower-cased tokens, headline counted
+features of ``briefings.topics.definitions.token_counts`` (lower-cased tokens, headline counted
 twice, unit length; see ``TopicModel.features``), one output per broad subject:
 business, entertainment, politics, sport, technology. Only the tokens with the largest
 weights are kept (and the model is refitted on them), so the file stays small.
@@ -33,7 +33,7 @@ from scipy.optimize import minimize
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.topics import DEFAULT_DATA, f1_report, predict
-from briefings.topics import Taxonomy, TopicModel, article_counts, load_taxonomy
+from briefings.topics.taxonomy import Taxonomy, TopicModel, article_counts, load_taxonomy
 
 OUT = Path(__file__).resolve().parent.parent / "briefings" / "data" / "topic_model.json"
 LABELS = {  # BBC category -> taxonomy slug
@@ -149,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
         m = fit(rows, args.c, args.keep, args.min_df, args.blend)
         payload = {
             "about": "One-vs-rest logistic regression over sublinear TF-IDF of "
-            "briefings.topicdefs.token_counts; tokens: token -> [idf, weight per slug]; "
+            "briefings.topics.definitions.token_counts; tokens: token -> [idf, weight per slug]; "
             "trained by benchmarks/train_topics.py on the BBC News dev half.",
             "slugs": list(m.slugs),
             "bias": list(m.bias),

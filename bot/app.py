@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 from telegram import BotCommand, BotCommandScopeChat, BotCommandScopeDefault, LinkPreviewOptions
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaults
+from telegram.ext import Application, ApplicationBuilder, Defaults
 from telegram.request import BaseRequest
 
 from bot.context import KEY, AppContext, sync_topics
@@ -24,10 +24,11 @@ from bot.handlers import (
     subscriptions,
 )
 from bot.jobs import register_jobs
+from bot.sendgate import GateRateLimiter
 from bot.settings import Settings
 from briefings.ingest import Ingestor
 from briefings.pipeline import PipelineConfig
-from briefings.topics import load_taxonomy
+from briefings.topics.taxonomy import load_taxonomy
 from storage.engine import make_engine, make_session_factory
 from storage.models import Article
 from storage.schema import ensure_schema
@@ -86,7 +87,9 @@ def build_application(
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
     else:
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))  # type: ignore[arg-type]
+        # the one flood control: the deliverer's SendGate also paces every reply
+        limiter = GateRateLimiter(settings.send_rate_per_second)
+        builder = builder.rate_limiter(limiter)  # type: ignore[arg-type]
     application = builder.build()
     application.bot_data[KEY] = ctx
     application.add_handler(gate.build_gate(admin.HANDLERS), group=-1)  # addressing, admins, chats

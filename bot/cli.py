@@ -133,13 +133,15 @@ def _terminal(settings: Settings, ctx: AppContext) -> int:
 def cmd_ingest(settings: Settings, args: argparse.Namespace) -> int:
     """Ingest files and print a report; exit 1 only when nothing could be ingested."""
     from bot.app import build_context
-    from bot.ingest_report import dry_run, print_report, progress_printer
+    from bot.ingest_report import print_dry_run, print_report, progress_printer
+    from briefings.ingest import Ingestor
 
-    if args.dry_run:
-        return dry_run(settings, args.paths, args.format)
     ctx = build_context(settings)
-    report = ctx.ingestor.ingest_paths(args.paths, force=args.force, progress=progress_printer())
-    print_report(report, args.format)
+    ingestor = ctx.ingestor
+    if args.dry_run:  # the same ingest, every transaction rolled back
+        ingestor = Ingestor(ctx.sessions, ctx.ingestor.config, dry_run=True)
+    report = ingestor.ingest_paths(args.paths, force=args.force, progress=progress_printer())
+    (print_dry_run if args.dry_run else print_report)(report, args.format)
     failed = len(report.errors)
     return 1 if failed and failed == len(report.files) else 0
 
@@ -158,7 +160,7 @@ def cmd_reingest(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_search(settings: Settings, args: argparse.Namespace) -> int:
     """Print search results."""
     from bot.app import build_context
-    from briefings import service
+    from briefings import browse as service
 
     ctx = build_context(settings)
     with ctx.sessions() as session:
@@ -175,7 +177,7 @@ def cmd_topics(settings: Settings, args: argparse.Namespace) -> int:
     from bot.app import build_context
     from bot.format import visible_text
     from bot.render import topics_text
-    from briefings import service
+    from briefings import browse as service
 
     ctx = build_context(settings)
     with ctx.sessions() as session:
@@ -188,8 +190,9 @@ def cmd_brief(settings: Settings, args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
     from bot.app import build_context
-    from briefings.compose import Composer, Subscriber
-    from briefings.service import find_topic, parse_since
+    from bot.render import briefing_plain
+    from briefings.browse import find_topic, parse_since
+    from briefings.digest.composer import Composer, Subscriber
 
     now = datetime.now(UTC)
     since = parse_since(args.since, now)
@@ -207,7 +210,7 @@ def cmd_brief(settings: Settings, args: argparse.Namespace) -> int:
     subscriber = Subscriber(0, tuple(sorted(set(slugs))), timezone=settings.default_timezone)
     with ctx.sessions() as session:
         composer = Composer(session, ctx.taxonomy, now)
-        print(composer.compose(subscriber, since, exclude_sent=False).plain_text(), end="")
+        print(briefing_plain(composer.compose(subscriber, since, exclude_sent=False)), end="")
     return 0
 
 

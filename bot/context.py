@@ -10,7 +10,7 @@ from telegram.ext import ContextTypes
 
 from bot.settings import Settings
 from briefings.ingest import Ingestor
-from briefings.topics import Taxonomy, load_taxonomy
+from briefings.topics.taxonomy import Taxonomy, load_taxonomy
 from storage import documents
 
 KEY = "briefbot"

@@ -7,28 +7,36 @@ Guarantees (see storage/deliveries.py for the log itself):
   silently dropped.
 * Each message of a briefing is recorded (``messages_sent``) right after Telegram accepts it,
   and a retry resumes after the last recorded one. The window between Telegram accepting a
-  message and that commit is **at-least-once**: a crash exactly there (or a network timeout
-  after Telegram already accepted the message) resends that one message once the claim's
-  lease expires. We chose this over at-most-once because a skipped briefing is worse than one
-  duplicated message; no other message of the briefing is ever sent twice.
-* Flood limits (bot/sendgate.py): one global pace and rolling one-second window
-  (``send_rate_per_second``) shared by every send of the run, per-chat spacing (1 s for
-  private chats, 3 s for groups). ``RetryAfter`` pauses every send and the message is
-  retried (in this run when the wait is short, else the row is deferred to a later run);
-  ``Forbidden`` deactivates the chat; ``ChatMigrated`` moves the chat to its new id and
-  resends there; transient network errors are retried with backoff, then recorded as failed.
+  message and that commit is **at-least-once**: a crash exactly there resends that one
+  message once the claim's lease expires. We chose this over at-most-once because a skipped
+  briefing is worse than one duplicated message; no other message of the briefing is ever
+  sent twice.
+* Flood limits (bot/sendgate.py): one gate per process, also the bot's rate limiter, so
+  replies and deliveries share it: a global pace and rolling one-second window
+  (``send_rate_per_second``), per-chat spacing (1 s for private chats, 3 s for groups).
+  ``RetryAfter`` pauses every send; the message is retried in this run when the wait is at
+  most :meth:`DeliveryConfig.inline_wait` (a quarter of the lease at most, so a claim never
+  expires while it waits), else the row is deferred to a later run.
+* ``Forbidden`` deactivates the chat; ``ChatMigrated`` moves the chat to its new id.
+* Transient errors (5xx, refused or reset connections) are retried a few times with backoff,
+  then the row is deferred to a later run with a growing delay; it is recorded as failed only
+  once its slot's grace period is over. A partly sent briefing resumes with the next message.
+* Timeouts: a send may take ``send_timeout`` (20 s). A timeout after the request left is
+  ambiguous (Telegram may have accepted it), so the message is not resent in the same run:
+  the row is deferred and the message resent **once**, a minute later; if that resend times
+  out too it is counted as sent. So a slow API costs at most one duplicate per message.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple, Protocol
 
+import httpx
 from sqlalchemy.orm import Session, sessionmaker
 from telegram.constants import ParseMode
 from telegram.error import (
@@ -38,13 +46,15 @@ from telegram.error import (
     NetworkError,
     RetryAfter,
     TelegramError,
+    TimedOut,
 )
 
-from bot.sendgate import SendGate
+from bot.digest import save_briefing
+from bot.sendgate import PACED, SendGate, retry_seconds
 from bot.settings import Settings
-from briefings import schedule
-from briefings.compose import compose_briefing, save_briefing
-from briefings.topics import Taxonomy
+from briefings.digest import schedule
+from briefings.digest.composer import compose_briefing
+from briefings.topics.taxonomy import Taxonomy
 from storage import chat_state
 from storage import deliveries as log_
 from storage.deliveries import Claim
@@ -68,7 +78,10 @@ class Composer(Protocol):
 class Sender(Protocol):
     """What the deliverer needs of ``telegram.Bot``."""
 
-    async def send_message(self, chat_id: int, text: str, *, parse_mode: Any = ...) -> Any: ...
+    async def send_message(
+        self, chat_id: int, text: str, *, parse_mode: Any = ..., read_timeout: Any = ...,
+        write_timeout: Any = ...,
+    ) -> Any: ...  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -87,6 +100,8 @@ class DeliveryConfig:
     network_retries: int = 3
     backoff: float = 1.0
     concurrency: int = 0  # 0 = derived from the rate
+    send_timeout: float = 20.0  # seconds for a send's request and response
+    timeout_defer: float = 60.0  # a send that timed out is resent (once) this much later
 
     @classmethod
     def from_settings(cls, settings: Settings) -> DeliveryConfig:
@@ -99,6 +114,10 @@ class DeliveryConfig:
             lease=timedelta(seconds=settings.delivery_lease_seconds),
             rate=settings.send_rate_per_second,
         )
+
+    def inline_wait(self) -> float:
+        """The longest flood wait sat out inside a send: a fraction of the claim's lease."""
+        return min(self.max_inline_wait, self.lease.total_seconds() / 4)
 
     def workers(self) -> int:
         """How many chats are worked on at once."""
@@ -122,10 +141,12 @@ class RunReport:
     retry_after: int = 0
     deactivated: int = 0
     migrated: int = 0
+    assumed_sent: int = 0  # timed out again after their one resend
     errors: list[str] = field(default_factory=list)
 
 
 MAX_FLOOD_WAITS = 5  # short flood waits in a row for one message before it is deferred
+NETWORK_DEFER, NETWORK_DEFER_MAX = 30.0, 600.0  # seconds: first deferral, longest
 
 
 class _LostClaim(Exception):
@@ -252,18 +273,20 @@ class Deliverer:
             return
         network_failures = flood_waits = migrations = 0
         while claim.messages_sent < len(claim.messages):
+            index = claim.messages_sent
+            pause = self.gate.paused_for()
+            if pause > self.config.inline_wait():  # never hold a claim through a long wait
+                await self._defer(claim, pause, f"flood wait {pause:.0f}s")
+                return
             try:
-                await self._send(claim.chat_id, claim.messages[claim.messages_sent])
+                await self._send(claim.chat_id, claim.messages[index])
             except RetryAfter as exc:
                 self.report.retry_after += 1
-                wait = _seconds(exc)
+                wait = retry_seconds(exc)
                 self.gate.pause(wait)
                 flood_waits += 1
-                if wait > self.config.max_inline_wait or flood_waits > MAX_FLOOD_WAITS:
-                    until = self.clock() + timedelta(seconds=wait)
-                    reason = f"flood wait {wait:.0f}s"
-                    if await asyncio.to_thread(self._write, log_.defer, claim, until, reason):
-                        self.report.deferred += 1
+                if wait > self.config.inline_wait() or flood_waits > MAX_FLOOD_WAITS:
+                    await self._defer(claim, wait, f"flood wait {wait:.0f}s")
                     return
                 continue
             except Forbidden as exc:
@@ -279,31 +302,72 @@ class Deliverer:
             except BadRequest as exc:  # our text or the chat is wrong: retrying cannot help
                 await self._finish(claim, log_.FAILED, str(exc))
                 return
-            except NetworkError as exc:
-                network_failures += 1
-                if network_failures > self.config.network_retries:
-                    await self._finish(claim, log_.FAILED, f"network: {exc}")
+            except TimedOut as exc:
+                if not _reached_server(exc):
+                    network_failures += 1  # never left this machine: as safe as refused
+                    if await self._transient(claim, exc, network_failures):
+                        continue
                     return
-                await asyncio.sleep(self.config.backoff * 2 ** (network_failures - 1))
-                continue
+                if claim.error != timed_out(index):  # ambiguous: resend once, in a later run
+                    await self._defer(claim, self.config.timeout_defer, timed_out(index))
+                    return
+                log.warning(
+                    "chat %s: message %d timed out again after one resend; counted as sent",
+                    claim.chat_id, index + 1,
+                )  # fmt: skip
+                self.report.assumed_sent += 1
+            except NetworkError as exc:  # 5xx, refused, reset: the message was not taken
+                network_failures += 1
+                if await self._transient(claim, exc, network_failures):
+                    continue
+                return
             except TelegramError as exc:
                 await self._finish(claim, log_.FAILED, str(exc))
                 return
             network_failures = flood_waits = 0
             self.report.messages += 1
-            sent = claim.messages_sent + 1
+            sent = index + 1
             now = self.clock()
             if not await asyncio.to_thread(self._write, log_.record_progress, claim, sent, now):
                 return  # our lease was taken over: the new holder resumes from its record
         if await self._finish(claim, log_.SENT):
             self.report.sent += 1
 
+    async def _transient(self, claim: Claim, exc: NetworkError, failures: int) -> bool:
+        """Back off and retry in this run (True), or defer the row to a later run (False).
+
+        A transient error never ends a delivery while its slot's grace period lasts: after
+        ``network_retries`` quick retries the row is deferred with a growing delay, and only a
+        slot whose grace period is over is recorded as failed.
+        """
+        if failures <= self.config.network_retries:
+            await asyncio.sleep(self.config.backoff * 2 ** (failures - 1))
+            return True
+        now, deadline = self.clock(), claim.slot + self.config.grace
+        if now >= deadline:
+            await self._finish(claim, log_.FAILED, f"network: {exc} (grace period over)")
+            return False
+        delay = min(NETWORK_DEFER_MAX, NETWORK_DEFER * 2 ** max(0, claim.attempts - 1))
+        delay = min(delay, max(1.0, (deadline - now).total_seconds()))
+        await self._defer(claim, delay, f"network: {exc}")
+        return False
+
+    async def _defer(self, claim: Claim, seconds: float, reason: str) -> None:
+        until = self.clock() + timedelta(seconds=seconds)
+        if await asyncio.to_thread(self._write, log_.defer, claim, until, reason):
+            self.report.deferred += 1
+
     async def _send(self, chat_id: int, text: str) -> None:
         spacing = self.config.private_spacing if chat_id > 0 else self.config.group_spacing
         await self.gate.wait(chat_id, spacing)
+        token = PACED.set(True)  # the bot's rate limiter (the same gate) must not wait again
         try:
-            await self.bot.send_message(chat_id, text, parse_mode=ParseMode.HTML)
+            await self.bot.send_message(
+                chat_id, text, parse_mode=ParseMode.HTML,
+                read_timeout=self.config.send_timeout, write_timeout=self.config.send_timeout,
+            )  # fmt: skip
         finally:
+            PACED.reset(token)
             self.gate.done()
 
     async def _finish(self, claim: Claim, status: str, error: str | None = None) -> bool:
@@ -330,15 +394,18 @@ class Deliverer:
         log.info("chat migrated to %s", new_chat_id)
 
 
-def _seconds(exc: RetryAfter) -> float:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        value = exc.retry_after
-    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+def timed_out(index: int) -> str:
+    """The deferral reason of an ambiguous timeout of message ``index`` (its one resend)."""
+    return f"timed out sending message {index + 1}"
+
+
+def _reached_server(exc: TimedOut) -> bool:
+    # a connect or pool timeout never sent the request; a read or write one may have
+    return not isinstance(exc.__cause__, httpx.ConnectTimeout | httpx.PoolTimeout)
 
 
 def briefing_composer(taxonomy: Taxonomy, default_timezone: str = "UTC") -> Composer:
-    """The real composer: ``briefings.compose`` over the chat's subscriptions, saved."""
+    """The real composer: ``briefings.digest.composer`` over the chat's subscriptions, saved."""
 
     def compose(session: Session, chat_id: int, now: datetime) -> Composed:
         composed = compose_briefing(

@@ -1,14 +1,21 @@
-"""Telegram HTML helpers: escaping, highlighting, and splitting into ≤ 4096-character messages."""
+"""Telegram HTML primitives: escaping, UTF-16 lengths, packing at block boundaries, cutting.
+
+The one place that knows Telegram's HTML rules; :mod:`bot.render` builds messages with it.
+"""
 
 from __future__ import annotations
 
 import html
 import re
+from collections.abc import Callable, Sequence
 
 from storage.search import MARK_END, MARK_START
 
 MAX_MESSAGE = 4096
 _TAG = re.compile(r"<[^>]*>")
+# one unit of HTML that must never be cut: a tag, an entity, or one character
+_UNIT = re.compile(r"<[^>]*>|&(?:#\d+|#x[0-9a-fA-F]+|\w+);|.", re.DOTALL)
+_TAG_NAME = re.compile(r"<(/?)([a-zA-Z][\w-]*)")
 
 
 def esc(text: str | None) -> str:
@@ -79,29 +86,81 @@ def split_plain(text: str, limit: int) -> list[str]:
     return [piece for piece in pieces if piece]
 
 
+def visible_len(fragment: str) -> int:
+    """Length of a fragment as Telegram counts it after entity parsing (UTF-16 units)."""
+    return utf16_len(visible_text(fragment))
+
+
 def pack_blocks(
-    blocks: list[str], *, limit: int = MAX_MESSAGE, separator: str = "\n\n"
+    blocks: Sequence[str],
+    *,
+    limit: int = MAX_MESSAGE,
+    separator: str = "\n\n",
+    measure: Callable[[str], int] = visible_len,
 ) -> list[str]:
     """Pack complete HTML blocks into as few messages of ≤ ``limit`` units as possible.
 
     Blocks are never split (each must itself fit; callers split long text with
-    :func:`split_plain` before marking it up), so no tag is ever cut in two. Sizes are
-    measured as Telegram does, after entity parsing (``&amp;`` counts as one character).
+    :func:`split_plain` before marking it up), so no tag is ever cut in two.
+
+    Args:
+        blocks: complete HTML fragments (balanced tags, whole entities).
+        limit: the largest message.
+        separator: what joins two blocks within a message.
+        measure: how a block's size is counted; by default as Telegram does, after
+            entity parsing (``&amp;`` counts as one character). Briefings pass
+            :func:`utf16_len` (the HTML itself), which keeps their splits as they were.
+
+    Raises:
+        ValueError: a block is longer than ``limit``.
     """
     messages: list[str] = []
-    current = ""
+    current, size = "", 0
+    gap = measure(separator)
     for block in blocks:
-        if utf16_len(visible_text(block)) > limit:
+        length = measure(block)
+        if length > limit:
             raise ValueError("a block longer than a message; split it first")
-        candidate = f"{current}{separator}{block}" if current else block
-        if utf16_len(visible_text(candidate)) <= limit:
-            current = candidate
+        if current and size + gap + length <= limit:
+            current, size = current + separator + block, size + gap + length
         else:
-            messages.append(current)
-            current = block
+            if current:
+                messages.append(current)
+            current, size = block, length
     if current:
         messages.append(current)
     return messages
+
+
+def cut_html(text: str, limit: int) -> str:
+    """Cut Telegram HTML to at most ``limit`` UTF-16 units, never inside a tag or entity.
+
+    Text that fits is returned unchanged; otherwise the longest prefix of whole tags,
+    entities and characters that fits together with the closing tags of the elements
+    still open, and those closing tags.
+    """
+    if utf16_len(text) <= limit:
+        return text
+    out: list[str] = []
+    open_tags: list[str] = []
+    size = closers = 0  # units kept, and units of the closing tags still owed
+    for match in _UNIT.finditer(text):
+        unit = match.group()
+        length = utf16_len(unit)
+        tag = _TAG_NAME.match(unit)
+        if tag and tag.group(1) and open_tags and open_tags[-1] == tag.group(2):
+            open_tags.pop()  # its room was kept among the closers
+            closers -= length
+        else:
+            owed = utf16_len(f"</{tag.group(2)}>") if tag and not tag.group(1) else 0
+            if size + length + closers + owed > limit:
+                break
+            if owed:
+                open_tags.append(tag.group(2))  # type: ignore[union-attr]
+                closers += owed
+        size += length
+        out.append(unit)
+    return "".join(out) + "".join(f"</{name}>" for name in reversed(open_tags))
 
 
 def fit_callback(data: str) -> str:

@@ -4,14 +4,10 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 
-from bot.settings import Settings
-from briefings.errors import BadInput
-from briefings.ingest import FileResult, IngestReport, iter_input_files, read_file
-from briefings.pipeline import PipelineConfig, derive_document
-from briefings.topics import load_taxonomy
+from briefings.ingest import FileResult, IngestReport
 
 
 def progress_printer() -> Callable[[FileResult], None] | None:
@@ -36,28 +32,17 @@ def print_report(report: IngestReport, fmt: str) -> None:
         sys.stderr.write("\r\x1b[K")
     if fmt == "jsonl":
         for result in report.files:
-            print(json.dumps(result.__dict__, ensure_ascii=False))
+            print(json.dumps(result.as_dict(), ensure_ascii=False))
         return
     print(report.summary_line())
     for result in report.errors:
         print(f"  error: {result.path}: {result.error}")
 
 
-def dry_run(settings: Settings, paths: Sequence[Path], fmt: str) -> int:
-    """Print what ingest would store (one JSON object per article for jsonl); write nothing."""
-    taxonomy = load_taxonomy(extra=settings.topics_file)
-    config = PipelineConfig(taxonomy=taxonomy, summarizer=settings.summarizer)
-    files = errors = 0
-    for path in iter_input_files(paths):
-        files += 1
-        try:
-            data, file_time = read_file(path)
-            articles = derive_document(path.name, data, config, file_time=file_time)
-        except BadInput as exc:
-            errors += 1
-            print(f"error: {path}: {exc}", file=sys.stderr)
-            continue
-        for article in articles:
+def print_dry_run(report: IngestReport, fmt: str) -> None:
+    """Print what a real ingest would store (one JSON object per article for jsonl)."""
+    for result in report.files:
+        for article in result.articles:
             record = {
                 "title": article.title,
                 "source": article.source,
@@ -67,11 +52,17 @@ def dry_run(settings: Settings, paths: Sequence[Path], fmt: str) -> int:
                 "body": article.body,
                 "summary": article.summary,
                 "topics": [slug for slug, _ in article.topics],
-                "source_file": str(path),
+                "source_file": result.path,
             }
             if fmt == "jsonl":
                 print(json.dumps(record, ensure_ascii=False))
             else:
                 topics = ", ".join(record["topics"]) or "-"  # type: ignore[arg-type]
-                print(f"{path.name}: {article.title} [{article.source or '?'}] ({topics})")
-    return 1 if files and errors == files else 0
+                name = Path(result.path).name
+                print(f"{name}: {article.title} [{article.source or '?'}] ({topics})")
+    if fmt == "jsonl":  # stdout holds only article records
+        for result in report.errors:
+            print(f"error: {result.path}: {result.error}", file=sys.stderr)
+        return
+    print("dry run: nothing was written; a real ingest would report:")
+    print_report(report, fmt)

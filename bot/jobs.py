@@ -4,10 +4,12 @@ Jobs live in a persistent SQLAlchemy job store on the application's own database
 ids registered with ``replace_existing`` (a restart updates them instead of adding copies) and
 explicit misfire handling: ``coalesce`` folds runs missed during downtime into one, and
 ``misfire_grace_time`` bounds how late a run may start. What a late delivery run sends is
-decided by the catch-up policy in :mod:`briefings.schedule`, not by APScheduler.
+decided by the catch-up policy in :mod:`briefings.digest.schedule`, not by APScheduler.
 
-The stored jobs hold no live objects: :class:`AppJobStore` persists them without their
-arguments and hands the running Application back when it loads them.
+The job store (:mod:`bot.jobstore`) cannot stop the scheduler: a database error there backs
+off and tries again. Every run writes a heartbeat (:mod:`storage.heartbeats`, shown by
+``/stats`` and ``briefbot stats``), and a watchdog in the scheduler's in-memory store logs a
+warning when a persisted job has not started for several of its intervals.
 
 Several replicas may share the job store; each then runs the jobs too, which is safe because
 deliveries are claimed row by row and ingest is idempotent by content hash.
@@ -16,66 +18,36 @@ deliveries are claimed row by row and ingest is idempotent by content hash.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
-from apscheduler.job import Job as APSJob
-from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from telegram.ext import Application
 
 from bot.context import KEY, AppContext
 from bot.delivery import Deliverer, DeliveryConfig, briefing_composer
+from bot.jobstore import AppJobStore, jobstore_engine
+from bot.sendgate import GateRateLimiter
 from briefings.ingest import iter_input_files
-from storage import deliveries
+from storage import deliveries, heartbeats
 
 log = logging.getLogger(__name__)
+JobFunc: TypeAlias = Callable[[Application[Any, Any, Any, Any, Any, Any]], Awaitable[None]]
 
 JOBSTORE = "briefbot"
 INBOX_KEY = "briefbot.inbox"
 DELIVER_EVERY = 60  # seconds
 SETTLE_SECONDS = 5.0  # a file modified more recently may still be being written
-
-
-class _Detached:
-    """A job as stored: its state without the (unpicklable) Application argument."""
-
-    def __init__(self, job: APSJob) -> None:
-        self.id = job.id
-        self.next_run_time = job.next_run_time
-        self._job = job
-
-    def __getstate__(self) -> dict[str, Any]:
-        state: dict[str, Any] = self._job.__getstate__()
-        state["args"] = ()
-        return state
-
-
-class AppJobStore(SQLAlchemyJobStore):
-    """A SQLAlchemy job store whose jobs get the running Application as their argument."""
-
-    def __init__(self, application: Application[Any, Any, Any, Any, Any, Any], **kwargs: Any):
-        super().__init__(**kwargs)
-        self.application = application
-
-    def add_job(self, job: APSJob) -> None:
-        super().add_job(_Detached(job))
-
-    def update_job(self, job: APSJob) -> None:
-        super().update_job(_Detached(job))
-
-    def _reconstitute_job(self, job_state: bytes) -> APSJob:
-        job: APSJob = super()._reconstitute_job(job_state)
-        job.args = (self.application,)
-        return job
-
-    def shutdown(self) -> None:
-        pass  # the engine is the application's: leave it open
+HEARTBEAT_KEY = "briefbot.heartbeat"  # bot_data: job id -> (every seconds, last start)
+HOUSEKEEPING_EVERY = 24 * 3600
+WATCHDOG_EVERY = 60
 
 
 def register_jobs(application: Application[Any, Any, Any, Any, Any, Any], ctx: AppContext) -> None:
@@ -85,7 +57,7 @@ def register_jobs(application: Application[Any, Any, Any, Any, Any, Any], ctx: A
         log.warning("no JobQueue: scheduled briefings and the inbox watch are off")
         return
     scheduler = job_queue.scheduler
-    engine = ctx.sessions.kw["bind"]
+    engine = jobstore_engine(ctx.sessions.kw["bind"])
     scheduler.add_jobstore(AppJobStore(application, engine=engine), alias=JOBSTORE)
     settings = ctx.settings
     now = datetime.now(UTC)
@@ -110,6 +82,14 @@ def register_jobs(application: Application[Any, Any, Any, Any, Any, Any], ctx: A
         housekeeping_job, CronTrigger(hour=3, minute=17, timezone=UTC), id="housekeeping",
         name="housekeeping", misfire_grace_time=6 * 3600, **common,
     )  # fmt: skip
+    started = time.monotonic()  # a store failing from the start must be noticed too
+    application.bot_data[HEARTBEAT_KEY] = {
+        job: (_every(ctx, job), started) for job in ("deliver", "inbox", "housekeeping")
+    }
+    scheduler.add_job(  # in memory: it must run when the database does not answer
+        watchdog_job, IntervalTrigger(seconds=WATCHDOG_EVERY, timezone=UTC), id="watchdog",
+        name="scheduler watchdog", replace_existing=True, coalesce=True, args=(application,),
+    )  # fmt: skip
 
 
 def _ctx(application: Application[Any, Any, Any, Any, Any, Any]) -> AppContext:
@@ -117,14 +97,77 @@ def _ctx(application: Application[Any, Any, Any, Any, Any, Any]) -> AppContext:
     return ctx
 
 
+def _every(ctx: AppContext, job: str) -> int:
+    intervals = {"deliver": DELIVER_EVERY, "inbox": ctx.settings.inbox_interval_seconds}
+    return intervals.get(job, HOUSEKEEPING_EVERY)
+
+
+async def _beat(ctx: AppContext, job: str, error: str | None = None, *, start: bool) -> None:
+    """Write the job's heartbeat row (best effort: a failing store must not fail the job)."""
+    now = datetime.now(UTC)
+
+    def write() -> None:
+        with ctx.sessions() as session, session.begin():
+            if start:
+                heartbeats.record_start(session, job, _every(ctx, job), now)
+            else:
+                heartbeats.record_end(session, job, now, error)
+
+    try:
+        await asyncio.to_thread(write)
+    except Exception as exc:  # the heartbeat is a signal, not the job
+        log.warning("heartbeat of %s not recorded: %s", job, str(exc).splitlines()[0])
+
+
+def heartbeat(job: str) -> Callable[[JobFunc], JobFunc]:
+    """Wrap a job so each run records its start and end (in memory and in the store)."""
+
+    def decorate(func: JobFunc) -> JobFunc:
+        @functools.wraps(func)
+        async def run(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+            ctx = _ctx(application)
+            application.bot_data.setdefault(HEARTBEAT_KEY, {})[job] = (
+                _every(ctx, job),
+                time.monotonic(),
+            )
+            await _beat(ctx, job, start=True)
+            error: str | None = None
+            try:
+                await func(application)
+            except Exception as exc:
+                error = f"{type(exc).__name__}: {exc}"[:500]
+                raise
+            finally:
+                await _beat(ctx, job, error, start=False)
+
+        return run
+
+    return decorate
+
+
+async def watchdog_job(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """Warn when a persisted job has not started for several of its intervals."""
+    beats: dict[str, tuple[int, float]] = application.bot_data.get(HEARTBEAT_KEY, {})
+    now = time.monotonic()
+    for job, (every, started) in beats.items():
+        late = now - started
+        if late > heartbeats.OVERDUE_AFTER * every + heartbeats.OVERDUE_SLACK.total_seconds():
+            log.warning(
+                "scheduler: job %s last started %.0f s ago (every %d s): overdue", job, late, every
+            )
+
+
+@heartbeat("deliver")
 async def deliver_job(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Send every briefing that is due now (and resume interrupted ones)."""
     ctx = _ctx(application)
+    limiter = getattr(application.bot, "rate_limiter", None)
     deliverer = Deliverer(
         application.bot,
         ctx.sessions,
         briefing_composer(ctx.taxonomy, ctx.settings.default_timezone),
         DeliveryConfig.from_settings(ctx.settings),
+        gate=limiter.gate if isinstance(limiter, GateRateLimiter) else None,  # one flood control
     )
     report = await deliverer.run()
     if report.due or report.resumed or report.skipped:
@@ -166,6 +209,7 @@ class InboxWatch:
             self.seen[str(path)] = (stat.st_size, stat.st_mtime_ns)
 
 
+@heartbeat("inbox")
 async def inbox_job(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Ingest new or changed dumps from the inbox folder."""
     ctx = _ctx(application)
@@ -181,6 +225,7 @@ async def inbox_job(application: Application[Any, Any, Any, Any, Any, Any]) -> N
     log.info("inbox: %s", report.summary_line())
 
 
+@heartbeat("housekeeping")
 async def housekeeping_job(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Prune deliveries and briefings older than the retention period."""
     ctx = _ctx(application)

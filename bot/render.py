@@ -1,8 +1,13 @@
-"""Render service views as Telegram HTML blocks (each block complete and ≤ 4096 units)."""
+"""Render what ``briefings`` returns (views, briefings) as Telegram HTML, or as plain text.
+
+Every dynamic text is escaped here; every message is complete HTML of at most
+:data:`~bot.format.MAX_MESSAGE` units, split only between blocks (entries, paragraphs).
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from bot.format import (
@@ -15,13 +20,18 @@ from bot.format import (
     utf16_len,
     visible_text,
 )
-from briefings.service import ArticleView, TopicsOverview
+from briefings.browse import ArticleView, TopicsOverview
+from briefings.digest.briefing import BriefingEntry, ComposedBriefing, Sections
 
 SUMMARY_LIMIT = 900
 TITLE_LIMIT = 300  # in lists; /read shows up to HEADER_TITLE_LIMIT
 HEADER_TITLE_LIMIT = 1000
 URL_LIMIT = 2000
 PAGE_LINE_ROOM = 40  # "Page 12345 of 12345" and its blank line
+OUTLETS_SHOWN = 5
+ENTRY_BUDGET = 2900  # escaped briefing entry; a section header (≤ 100 characters) fits beside it
+LABEL_LIMIT = 100
+OPENING_LIMIT = 500
 
 
 def when(moment: datetime | None) -> str:
@@ -47,7 +57,7 @@ def outlet_line(view: ArticleView) -> str:
     if view.published:
         parts.append(esc(when(view.published)))
     if view.also_in:
-        also = ", ".join(shorten(name, 60) for name in view.also_in[:5])
+        also = ", ".join(shorten(name, 60) for name in view.also_in[:OUTLETS_SHOWN])
         parts.append(f"also in: {esc(also)}")
     return f"<i>{' · '.join(parts)}</i>" if parts else ""
 
@@ -139,3 +149,125 @@ def topics_text(overview: TopicsOverview) -> str:
         trending = ", ".join(f"{esc(term)} ({count})" for term, count in overview.trending)
         lines.append(f"\n<b>Trending</b>: {trending}")
     return "\n".join(lines)
+
+
+# ------------------------------------------------------------------ briefings
+def _clip(text: str, limit: int) -> str:
+    """Whitespace squashed to single spaces, then :func:`shorten`."""
+    return shorten(" ".join(text.split()), limit)
+
+
+def outlet_text(entry: BriefingEntry, limit: int = 400) -> str:
+    """The outlets line, e.g. "Reuters · also in: BBC, CNN · 3 reports" (≤ ``limit`` chars)."""
+    parts = [_clip(entry.outlet, 100)] if entry.outlet else []
+    if entry.also_in:
+        shown = ", ".join(_clip(name, 60) for name in entry.also_in[:OUTLETS_SHOWN])
+        more = len(entry.also_in) - OUTLETS_SHOWN
+        parts.append(f"also in: {shown}" + (f" and {more} more" if more > 0 else ""))
+    if entry.reports > 1:
+        parts.append(f"{entry.reports} reports")
+    return _clip(" · ".join(parts), limit)
+
+
+def reports_text(entry: BriefingEntry) -> str:
+    """The other reports, each with its command: "Reports: BBC /read_12 · /read_13"."""
+    if not entry.other_reports:
+        return ""
+    shown = [
+        f"{_clip(outlet, 40)} /read_{aid}" if outlet else f"/read_{aid}"
+        for aid, outlet in entry.other_reports[:OUTLETS_SHOWN]
+    ]
+    more = len(entry.other_reports) - OUTLETS_SHOWN
+    return "Reports: " + " · ".join(shown) + (f" · and {more} more" if more > 0 else "")
+
+
+# (summary, title) length limits tried in turn until the escaped entry fits its budget
+_LIMITS = ((SUMMARY_LIMIT, TITLE_LIMIT), (400, 200), (150, 100), (0, 60))
+
+
+@lru_cache(maxsize=20_000)
+def entry_html(entry: BriefingEntry) -> str:
+    """One entry: bold title, italic outlets, summary, ``/read_<id>``; always complete.
+
+    Long text is clipped so that the entry, escaped, stays within :data:`ENTRY_BUDGET`
+    units: a header plus an entry always fits one message.
+    """
+    block = ""
+    for summary_limit, title_limit in _LIMITS:
+        summary = _clip(" ".join(entry.summary), summary_limit) if summary_limit else ""
+        outlets = outlet_text(entry)
+        parts = [f"<b>{esc(_clip(entry.title, title_limit))}</b>"]
+        if outlets:
+            parts.append(f"<i>{esc(outlets)}</i>")
+        if summary:
+            parts.append(esc(summary))
+        parts.append(f"/read_{entry.article_id}")
+        if entry.other_reports:
+            parts.append(esc(reports_text(entry)))
+        block = "\n".join(parts)
+        if utf16_len(block) <= ENTRY_BUDGET:
+            break
+    return block
+
+
+def entry_plain(entry: BriefingEntry) -> str:
+    """One entry as plain text."""
+    lines = [_clip(entry.title, TITLE_LIMIT)]
+    if outlet_text(entry):
+        lines.append(f"  {outlet_text(entry)}")
+    summary = _clip(" ".join(entry.summary), SUMMARY_LIMIT)
+    if summary:
+        lines.append(f"  {summary}")
+    lines.append(f"  /read_{entry.article_id}")
+    if entry.other_reports:
+        lines.append(f"  {reports_text(entry)}")
+    return "\n".join(lines)
+
+
+def render_html(opening: str, sections: Sections, hint: str = "") -> list[str]:
+    """A briefing as Telegram HTML messages of at most 4096 units each.
+
+    A section header travels with its first entry, so no message ends on a bare header.
+    Messages are measured on their HTML (stricter than Telegram's visible count).
+
+    Args:
+        opening: the opening line (plain text).
+        sections: (section label, entries) in display order.
+        hint: an optional closing line (plain text).
+    """
+    blocks = [f"<b>{esc(_clip(opening, OPENING_LIMIT))}</b>"]
+    if not sections and hint:  # an empty briefing stays one line
+        return [f"{blocks[0]} {esc(_clip(hint, OPENING_LIMIT))}"]
+    for label, entries in sections:
+        for i, entry in enumerate(entries):
+            block = entry_html(entry)
+            if i == 0:
+                block = f"<u><b>{esc(_clip(label, LABEL_LIMIT))}</b></u>\n\n{block}"
+            blocks.append(block)
+    if hint:
+        blocks.append(f"<i>{esc(_clip(hint, OPENING_LIMIT))}</i>")
+    return pack_blocks(blocks, measure=utf16_len)
+
+
+PLAIN_FOOTER = "Read a story in full: briefbot chat, then its /read_<id>."
+
+
+def render_plain(opening: str, sections: Sections) -> str:
+    """A briefing as plain text for the command line (no chat-only hint at the end)."""
+    out = [opening]
+    for label, entries in sections:
+        out.append(f"== {label} ==")
+        out.extend(entry_plain(entry) for entry in entries)
+    if sections:
+        out.append(PLAIN_FOOTER)
+    return "\n\n".join(out) + "\n"
+
+
+def briefing_messages(briefing: ComposedBriefing) -> list[str]:
+    """A composed briefing as Telegram HTML messages (≤ 4096 units each), split between entries."""
+    return render_html(briefing.opening, briefing.sections, briefing.hint)
+
+
+def briefing_plain(briefing: ComposedBriefing) -> str:
+    """A composed briefing as plain text (``briefbot brief``; chat hints left out)."""
+    return render_plain(briefing.opening, briefing.sections)

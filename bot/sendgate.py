@@ -5,8 +5,15 @@ from __future__ import annotations
 import asyncio
 import math
 import time
+import warnings
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
+from contextvars import ContextVar
+from datetime import timedelta
+from typing import Any
+
+from telegram.error import RetryAfter
+from telegram.ext import BaseRateLimiter
 
 RECOVERY = 0.0005  # per granted send, towards the configured pace
 
@@ -80,3 +87,83 @@ class SendGate:
             self._paused_until = until
             # turns already handed out beyond ``until`` stay valid: never move the pace back
             self._next = max(self._next, until)
+
+    def paused_for(self) -> float:
+        """Seconds until a flood wait in force ends (0 when none is)."""
+        return max(0.0, self._paused_until - self._clock())
+
+
+JSONDict = dict[str, Any]
+PACED: ContextVar[bool] = ContextVar("briefbot_paced", default=False)  # caller waited already
+GATED_PREFIXES = ("send", "edit", "copy", "forward")  # methods that post into a chat
+HANDLER_RETRY_LIMIT = 5.0  # a reply flood-waited at most this long is retried once
+
+
+def chat_spacing(chat_id: int, private: float = 1.0, group: float = 3.0) -> float:
+    """Telegram's per-chat gap: about one message a second in private chats, less in groups."""
+    return private if chat_id > 0 else group
+
+
+class GateRateLimiter(BaseRateLimiter[dict[str, Any]]):
+    """PTB's rate limiter as a :class:`SendGate`: the one flood control for every send.
+
+    Replies from handlers wait for their turn here and are retried once after a short flood
+    wait. The deliverer waits on the same gate itself (so it can defer instead of holding its
+    claim) and marks its sends with :data:`PACED`; for them a ``RetryAfter`` only pauses the
+    gate and goes back to the deliverer, which decides: retry, or defer the row.
+    """
+
+    def __init__(self, rate: float) -> None:
+        self.gate = SendGate(rate)
+
+    async def initialize(self) -> None:
+        """Nothing to set up."""
+
+    async def shutdown(self) -> None:
+        """Nothing to tear down."""
+
+    async def process_request(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, bool | JSONDict | list[JSONDict]]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: dict[str, Any] | None,
+    ) -> bool | JSONDict | list[JSONDict]:
+        """Pace chat-posting calls through the gate; pause it on every flood wait."""
+        chat_id = data.get("chat_id")
+        if not isinstance(chat_id, int) or not endpoint.lower().startswith(GATED_PREFIXES):
+            return await callback(*args, **kwargs)
+        if PACED.get():
+            return await self._call(callback, args, kwargs)
+        for attempt in (1, 2):
+            await self.gate.wait(chat_id, chat_spacing(chat_id))
+            try:
+                return await self._call(callback, args, kwargs)
+            except RetryAfter as exc:
+                if attempt == 2 or retry_seconds(exc) > HANDLER_RETRY_LIMIT:
+                    raise
+            finally:
+                self.gate.done()
+        raise AssertionError("unreachable")
+
+    async def _call(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, bool | JSONDict | list[JSONDict]]],
+        args: Any,
+        kwargs: dict[str, Any],
+    ) -> bool | JSONDict | list[JSONDict]:
+        try:
+            return await callback(*args, **kwargs)
+        except RetryAfter as exc:
+            self.gate.pause(retry_seconds(exc))  # Telegram's flood wait is per bot
+            raise
+
+
+def retry_seconds(exc: RetryAfter) -> float:
+    """A ``RetryAfter``'s wait in seconds (int or timedelta, without the deprecation noise)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        value = exc.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)

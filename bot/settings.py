@@ -7,8 +7,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
+from briefings.digest.schedule import time_of_day, zone_or_none
 from storage.engine import DEFAULT_DATABASE_URL
 
 TELEGRAM_API = "https://api.telegram.org/bot"
@@ -131,19 +132,16 @@ def _webhook_secret(url: str | None, secret: str | None) -> str | None:
 
 def check_timezone(name: str, variable: str = "timezone") -> ZoneInfo:
     """Return the zone for an IANA name, or raise SettingsError naming the variable."""
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise SettingsError(f"{variable}: unknown time zone {name!r} (use Area/City)") from None
-
-
-_HHMM = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
+    found = zone_or_none(name)
+    if found is None:
+        raise SettingsError(f"{variable}: unknown time zone {name!r} (use Area/City)")
+    return found
 
 
 def parse_hhmm(value: str) -> tuple[int, int] | None:
     """Parse "HH:MM" (24-hour) into (hour, minute); None when malformed."""
-    match = _HHMM.match(value.strip())
-    return (int(match.group(1)), int(match.group(2))) if match else None
+    parsed = time_of_day(value)
+    return (parsed.hour, parsed.minute) if parsed else None
 
 
 def _quiet_hours(value: str | None) -> str | None:

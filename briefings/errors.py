@@ -19,3 +19,16 @@ class InvalidSetting(BriefingsError):
 
 class BadQuery(BriefingsError):
     """A search's filters cannot be used (unknown topic, unreadable date); says why."""
+
+
+def one_line(exc: BaseException, limit: int = 300) -> str:
+    """A one-line reason for an unexpected error: its type and first line, bounded.
+
+    SQLAlchemy errors carry the driver's error (``orig``) plus the SQL and its
+    parameters on further lines; only the driver's (or the wrapped) message is kept.
+    """
+    inner = getattr(exc, "orig", None) or exc
+    text = str(inner).strip().split("\n", 1)[0].strip()
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return f"{type(inner).__name__}: {text}" if text else type(inner).__name__

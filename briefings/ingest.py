@@ -5,20 +5,21 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from briefings.dedupe import NearDuplicateIndex
-from briefings.errors import BadInput
+from briefings.errors import BadInput, one_line
 from briefings.pipeline import PipelineConfig, derive_document
-from briefings.stories import EventIndex, event_key, load_event_index
-from briefings.trending import idf_rarity, trending_terms
+from briefings.stories.duplicates import NearDuplicateIndex
+from briefings.stories.events import EventIndex, event_index, event_key
+from briefings.topics.trending import idf_rarity, trending_terms
 from storage import documents as docs
-from storage.models import Article, SourceDocument
+from storage import recent
+from storage.models import Article
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +40,12 @@ class FileResult:
     stored: int = 0
     duplicates: int = 0
     error: str | None = None
+    # what was (or, in a dry run, would have been) stored; kept only in dry runs
+    articles: list[docs.NewArticle] = field(default_factory=list, repr=False)
+
+    def as_dict(self) -> dict[str, object]:
+        """The result without its articles, for JSON reports."""
+        return {key: value for key, value in vars(self).items() if key != "articles"}
 
 
 @dataclass
@@ -94,6 +101,11 @@ def iter_input_files(paths: Iterable[Path]) -> Iterator[Path]:
             yield path
 
 
+def storable_path(path: Path) -> str:
+    """``path`` as text any database takes: bytes undecodable in a file name become U+FFFD."""
+    return str(path).encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
 def read_file(path: Path, max_bytes: int = MAX_FILE_BYTES) -> tuple[bytes, datetime]:
     """Read a whole file, refusing huge ones and ones that change while being read.
 
@@ -130,13 +142,35 @@ class Ingestor:
     Args:
         session_factory: opens sessions on the store.
         config: pipeline settings (taxonomy, summariser).
+        dry_run: run everything, store-side checks included, but roll every
+            transaction back: nothing is written, and each result lists the articles
+            a real ingest would store.
     """
 
-    def __init__(self, session_factory: sessionmaker[Session], config: PipelineConfig) -> None:
+    def __init__(
+        self,
+        session_factory: sessionmaker[Session],
+        config: PipelineConfig,
+        *,
+        dry_run: bool = False,
+    ) -> None:
         self.session_factory = session_factory
         self.config = config
+        self.dry_run = dry_run
         self._near: NearDuplicateIndex | None = None
         self._events: EventIndex | None = None
+
+    @contextmanager
+    def _transaction(self) -> Iterator[Session]:
+        """One transaction: committed, or in a dry run flushed (checks run) and rolled back."""
+        with self.session_factory() as session, session.begin() as transaction:
+            yield session
+            if self.dry_run:
+                session.flush()
+                transaction.rollback()
+                # the caches now hold ids that were never committed
+                self._near = None
+                self._events = None
 
     def ingest_paths(
         self,
@@ -148,22 +182,27 @@ class Ingestor:
         """Ingest every file under ``paths``; a bad file never stops the others."""
         report = IngestReport()
         for path in iter_input_files(paths):
-            result = self.ingest_file(path, force=force)
+            try:
+                result = self.ingest_file(path, force=force)
+            except Exception as exc:  # even recording the failure failed: report, go on
+                log.debug("ingesting %s failed", path, exc_info=True)
+                result = FileResult(storable_path(path), "error", error=one_line(exc))
             report.files.append(result)
             if progress:
                 progress(result)
-        if report.stored:
+        if report.stored and not self.dry_run:
             self.refresh_trending()
-        log.info("ingest finished: %s", report.summary_line())
+        log.info("%s finished: %s", "dry run" if self.dry_run else "ingest", report.summary_line())
         return report
 
     def ingest_file(self, path: Path, *, force: bool = False) -> FileResult:
         """Ingest one file; errors are recorded on its document and returned, not raised."""
+        name = storable_path(path)
         try:
             data, file_time = read_file(path)
         except BadInput as exc:
-            return self._record_error(str(path), None, str(exc), None)
-        return self.ingest_bytes(str(path), data, file_time=file_time, force=force)
+            return self._record_error(name, None, str(exc), None)
+        return self.ingest_bytes(name, data, file_time=file_time, force=force)
 
     def ingest_bytes(
         self, name: str, data: bytes, *, file_time: datetime | None = None, force: bool = False
@@ -183,15 +222,11 @@ class Ingestor:
         fails keeps its previous articles.
         """
         with self.session_factory() as session:
-            rows = session.execute(
-                select(SourceDocument.id, SourceDocument.path, SourceDocument.content_hash)
-                .where(SourceDocument.raw.is_not(None))
-                .order_by(SourceDocument.id)
-            ).all()
+            rows = docs.stored_documents(session)
         report = IngestReport()
         for document_id, path, digest in rows:
             with self.session_factory() as session:
-                document = session.get(SourceDocument, document_id)
+                document = docs.document_by_id(session, document_id)
                 if document is None or document.raw is None:
                     continue
                 data, file_time = document.raw, document.file_time
@@ -211,13 +246,13 @@ class Ingestor:
         except BadInput as exc:
             return self._record_error(name, data, str(exc), file_time)
         except Exception as exc:  # a pipeline bug must not abort the other files
-            log.exception("pipeline failed on %s", name)
-            return self._record_error(name, data, f"internal error: {exc!r}", file_time)
+            log.debug("pipeline failed on %s", name, exc_info=True)
+            return self._record_error(name, data, f"internal error: {one_line(exc)}", file_time)
         try:
             return self._store(name, data, digest, file_time, derived)
         except Exception as exc:
-            log.exception("storing %s failed", name)
-            return self._record_error(name, data, f"could not store: {exc!r}", file_time)
+            log.debug("storing %s failed", name, exc_info=True)
+            return self._record_error(name, data, f"could not store: {one_line(exc)}", file_time)
 
     def _store(
         self,
@@ -229,7 +264,7 @@ class Ingestor:
     ) -> FileResult:
         """Store a document's articles in one transaction, updating earlier ones in place."""
         result = FileResult(name, "ingested")
-        with self.session_factory() as session, session.begin():
+        with self._transaction() as session:
             document = docs.upsert_document(
                 session, content_hash=digest, path=name, raw=data, file_time=file_time
             )
@@ -271,12 +306,14 @@ class Ingestor:
                     session, document, new, position=position, story_id=story_id, existing=existing
                 )
                 kept.add(stored.id)
+                if self.dry_run:
+                    result.articles.append(new)
                 if new.minhash:
                     near.add((stored.id, story_id), new.minhash)
                 result.stored += 1
             for article in list(document.articles):
                 if article.id not in kept:
-                    session.delete(article)  # no longer derived from this document
+                    docs.delete_article(session, article)  # no longer derived from it
             document.article_count = len(kept)
             result.status = "ingested" if derived else "empty"
             docs.mark_document(session, document, status=result.status)
@@ -292,7 +329,7 @@ class Ingestor:
         if existing is not None and existing.story_id is not None:
             return existing.story_id
         if self._events is None:
-            self._events = load_event_index(session, limit=RECENT_ARTICLES)
+            self._events = event_index(recent.event_rows(session, RECENT_ARTICLES))
         key = event_key(new.title, new.keyphrases, new.published or datetime.now(UTC))
         story_id: int | None = None
         if new.minhash:
@@ -315,13 +352,7 @@ class Ingestor:
             self._events = None
         if self._near is None:
             index = NearDuplicateIndex()
-            rows = session.execute(
-                select(Article.id, Article.story_id, Article.minhash)
-                .where(Article.minhash.is_not(None))
-                .order_by(Article.id.desc())
-                .limit(RECENT_ARTICLES)
-            )
-            for article_id, story_id, signature in rows:
+            for article_id, story_id, signature in recent.signatures(session, RECENT_ARTICLES):
                 if story_id is not None:
                     index.add((article_id, story_id), signature)
             self._near = index
@@ -334,7 +365,7 @@ class Ingestor:
         digest = hashlib.sha256(
             data if data is not None else f"unreadable:{name}".encode()
         ).hexdigest()
-        with self.session_factory() as session, session.begin():
+        with self._transaction() as session:
             document = docs.upsert_document(
                 session, content_hash=digest, path=name, raw=data, file_time=file_time
             )
@@ -352,12 +383,7 @@ class Ingestor:
         """
         since = (now or datetime.now(UTC)) - TRENDING_WINDOW
         with self.session_factory() as session, session.begin():
-            rows = session.execute(
-                select(Article.title, func.substr(Article.body, 1, 3000))
-                .where(Article.sort_time >= since)
-                .order_by(Article.sort_time.desc(), Article.id.desc())
-                .limit(TRENDING_MAX_ARTICLES)
-            ).all()
+            rows = recent.texts_since(session, since, limit=TRENDING_MAX_ARTICLES)
             model = self.config.taxonomy.model
             rarity = idf_rarity(model.idf) if model is not None else None
             terms = trending_terms(((t, b) for t, b in rows), rarity=rarity)

@@ -1,4 +1,8 @@
-"""The pure per-article pipeline: clean text in, everything we store out (no I/O)."""
+"""The per-article pipeline: clean text in, the records ingest stores out (no I/O, no session).
+
+It returns :class:`storage.documents.NewArticle` records (plain data) and opens nothing:
+:mod:`briefings.ingest` writes them.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +11,13 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from briefings.article import ParsedArticle
-from briefings.dedupe import content_hash, minhash_signature
-from briefings.keyphrases import keyphrases
-from briefings.language import detect_language
-from briefings.read import parse_document
-from briefings.summarise import summarise
-from briefings.topics import Taxonomy
+from briefings.stories.duplicates import content_hash, minhash_signature
+from briefings.summary.keyphrases import keyphrases
+from briefings.summary.summarise import summarise
+from briefings.text.article import ParsedArticle
+from briefings.text.language import detect_language
+from briefings.text.read import parse_document
+from briefings.topics.taxonomy import Taxonomy
 from storage.documents import NewArticle
 
 SUMMARY_SENTENCES = 3
@@ -26,7 +30,7 @@ class PipelineConfig:
 
     Attributes:
         taxonomy: topics to tag with.
-        summarizer: summariser name (see ``briefings.summarise.SUMMARIZERS``).
+        summarizer: summariser name (see ``briefings.summary.summarise.SUMMARIZERS``).
         summary_sentences: sentences per summary.
     """
 

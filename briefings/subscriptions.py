@@ -13,9 +13,10 @@ from zoneinfo import ZoneInfo, available_timezones
 
 from sqlalchemy.orm import Session
 
+from briefings.browse import find_topic
+from briefings.digest.schedule import time_of_day
 from briefings.errors import InvalidSetting
-from briefings.service import find_topic
-from briefings.topics import Taxonomy, Topic
+from briefings.topics.taxonomy import Taxonomy, Topic
 from storage import chats
 from storage.models import Chat
 
@@ -23,7 +24,6 @@ MAX_FOLLOW_WORDS = 10
 MAX_FOLLOWS = 20
 MAX_WORD = 40
 MAX_FOLLOW_KEY = 200  # the stored key column holds 300 characters
-_TIME = re.compile(r"^([01]?\d|2[0-3])[:.h]?([0-5]\d)$")
 _WORD = re.compile(r"\w+(?:['’]\w+)*")
 
 
@@ -91,10 +91,10 @@ def parse_time(text: str) -> str:
     Raises:
         InvalidSetting: not a valid time of day.
     """
-    match = _TIME.match(text.strip())
-    if match is None:
+    parsed = time_of_day(text, lenient=True)
+    if parsed is None:
         raise InvalidSetting("use a 24-hour time like 07:30")
-    return f"{int(match.group(1)):02d}:{match.group(2)}"
+    return f"{parsed:%H:%M}"
 
 
 _NOT_ZONES = frozenset({"localtime", "posixrules", "factory"})  # system aliases, not places
@@ -180,7 +180,7 @@ def preferences(
         default_time: the briefing time of chats that set none ("08:00").
         default_timezone: the time zone of chats that set none ("UTC").
     """
-    chat = session.get(Chat, chat_id)
+    chat = chats.chat(session, chat_id)
     topics: list[Topic] = []
     stale: list[str] = []
     for sub in chats.subscriptions(session, chat_id, chats.TOPIC):
@@ -342,14 +342,10 @@ def unfollow_id(session: Session, chat_id: int, subscription_id: int) -> str | N
     """
     for sub in chats.subscriptions(session, chat_id, chats.FOLLOW):
         if sub.id == subscription_id:
-            session.delete(sub)
-            session.flush()
+            chats.delete_subscription(session, sub)
             return sub.key
     return None
 
 
 def _chat(session: Session, chat_id: int) -> Chat:
-    chat = session.get(Chat, chat_id)
-    if chat is None:
-        chat = chats.ensure_chat(session, chat_id)
-    return chat
+    return chats.ensure_chat(session, chat_id)

@@ -32,6 +32,17 @@ def ensure_chat(
     return chat
 
 
+def chat(session: Session, chat_id: int) -> Chat | None:
+    """Return the chat row for ``chat_id``, if the chat is known."""
+    return session.get(Chat, chat_id)
+
+
+def delete_subscription(session: Session, subscription: Subscription) -> None:
+    """Delete one subscription row (in the caller's transaction)."""
+    session.delete(subscription)
+    session.flush()
+
+
 def subscriptions(session: Session, chat_id: int, kind: str | None = None) -> list[Subscription]:
     """Return a chat's subscriptions (optionally of one kind), oldest first."""
     query = select(Subscription).where(Subscription.chat_id == chat_id)

@@ -5,7 +5,8 @@ resend from ``messages_sent`` at ``next_attempt_at``), ``sent``, ``empty`` (noth
 send), ``failed`` (gave up; ``error`` says why) and ``skipped`` (missed during downtime, never
 sent). New slots are claimed by ``INSERT … ON CONFLICT DO NOTHING`` on the (chat, slot)
 unique constraint, so two workers can never both own a slot; stale or deferred rows are
-re-claimed with ``SELECT … FOR UPDATE SKIP LOCKED`` (PostgreSQL; SQLite is single-writer).
+re-claimed with ``SELECT … FOR UPDATE SKIP LOCKED`` (PostgreSQL) and a compare-and-set
+``UPDATE`` on the row as read, whose row count says who won (SQLite too).
 Every later write checks the claim token, so a worker whose lease was taken over stops.
 """
 
@@ -54,6 +55,8 @@ class Claim:
     briefing_id: int | None = None
     messages_sent: int = 0
     messages: list[str] = field(default_factory=list)
+    attempts: int = 1  # claims of this row so far, this one included
+    error: str | None = None  # why it was last deferred (e.g. a send timed out)
 
 
 @dataclass(frozen=True)
@@ -197,8 +200,9 @@ def reclaim(
         delivery_id: a row from :func:`reclaimable`.
         now: the current instant.
         lease: as for :func:`reclaimable`; the condition is re-checked under the lock.
-        max_attempts: a row claimed this often already is marked failed instead (a briefing
-            that crashes its worker every time must not be retried forever).
+        max_attempts: a stale claim taken over this often already is marked failed instead
+            (a briefing that crashes its worker every time must not be retried forever);
+            deliberately deferred rows (flood waits, network errors) are not counted.
     """
     row = session.scalars(
         select(Delivery)
@@ -207,20 +211,41 @@ def reclaim(
     ).first()
     if row is None:
         return None
-    if row.attempts >= max_attempts:
+    if row.status == CLAIMED and row.attempts >= max_attempts:
         row.status, row.claim_token = FAILED, None
         row.error = f"gave up after {row.attempts} attempts ({row.error or 'worker lost'})"
         return None
     token = new_token()
-    row.status, row.claim_token, row.claimed_at = CLAIMED, token, now
-    row.attempts += 1
-    row.next_attempt_at = None
+    # compare-and-set on what we read: exclusive on SQLite too, where FOR UPDATE does nothing
+    taken = session.execute(
+        update(Delivery)
+        .where(
+            Delivery.id == row.id,
+            Delivery.status == row.status,
+            Delivery.attempts == row.attempts,
+            _same_token(row.claim_token),
+            _reclaimable(now, lease),
+        )
+        .values(status=CLAIMED, claim_token=token, claimed_at=now, attempts=row.attempts + 1,
+                next_attempt_at=None)
+        .execution_options(synchronize_session=False)
+    )  # fmt: skip
+    if _rowcount(taken) != 1:
+        return None  # another worker took it over between our read and our write
+    session.refresh(row)
     messages: list[str] = []
     if row.briefing_id is not None:
         briefing = session.get(Briefing, row.briefing_id)
         messages = list(briefing.messages) if briefing is not None else []
     session.flush()
-    return Claim(row.id, row.chat_id, row.slot, token, row.briefing_id, row.messages_sent, messages)
+    return Claim(
+        row.id, row.chat_id, row.slot, token, row.briefing_id, row.messages_sent, messages,
+        row.attempts, row.error,
+    )  # fmt: skip
+
+
+def _same_token(token: str | None) -> Any:
+    return Delivery.claim_token.is_(None) if token is None else Delivery.claim_token == token
 
 
 def _owned(claim: Claim) -> Any:

@@ -94,6 +94,26 @@ def mark_document(
     document.ingested_at = utcnow()
 
 
+def stored_documents(session: Session) -> list[tuple[int, str, str]]:
+    """(id, path, content hash) of every document whose raw bytes are kept, oldest first."""
+    rows = session.execute(
+        select(SourceDocument.id, SourceDocument.path, SourceDocument.content_hash)
+        .where(SourceDocument.raw.is_not(None))
+        .order_by(SourceDocument.id)
+    )
+    return [(doc_id, path, digest) for doc_id, path, digest in rows]
+
+
+def document_by_id(session: Session, document_id: int) -> SourceDocument | None:
+    """Return the stored document ``document_id``, if any."""
+    return session.get(SourceDocument, document_id)
+
+
+def delete_article(session: Session, article: Article) -> None:
+    """Delete an article that its document no longer yields (in the caller's transaction)."""
+    session.delete(article)
+
+
 def existing_hashes(session: Session, hashes: Iterable[str]) -> dict[str, Article]:
     """Return stored articles whose content hash is among ``hashes``."""
     wanted = list(set(hashes))

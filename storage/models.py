@@ -281,3 +281,19 @@ class Delivery(Base):
 
     def __repr__(self) -> str:
         return f"Delivery(chat_id={self.chat_id!r}, slot={self.slot!r}, status={self.status!r})"
+
+
+class JobRun(Base):
+    """The scheduler's heartbeat: when each scheduled job last started and finished."""
+
+    __tablename__ = "job_runs"
+
+    job: Mapped[str] = mapped_column(String(64), primary_key=True)
+    every_seconds: Mapped[int] = mapped_column(Integer)  # how often it should run
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    error: Mapped[str | None] = mapped_column(Text)  # of the last run; None = it succeeded
+    runs: Mapped[int] = mapped_column(Integer, default=0)
+
+    def __repr__(self) -> str:
+        return f"JobRun({self.job!r}, started_at={self.started_at!r})"

@@ -6,12 +6,13 @@ import math
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, ScalarSelect, Select, func, select
 from sqlalchemy.orm import Session, aliased, selectinload
 
+from storage.heartbeats import JobHealth, job_health
 from storage.models import (
     Article,
     ArticleTopic,
@@ -117,15 +118,7 @@ def latest_articles(
     offset: int = 0,
     since: datetime | None = None,
 ) -> list[Article]:
-    """Return the newest story leads (with their topics loaded), optionally within one topic.
-
-    Args:
-        session: an open session.
-        topic: a topic slug, or None for all topics.
-        limit: page size.
-        offset: rows to skip.
-        since: only articles at or after this instant.
-    """
+    """Return the newest story leads (with their topics loaded); arguments as :func:`latest_ids`."""
     page = _latest_query(session, topic, limit, offset, since).subquery()
     rows = session.scalars(
         select(Article)
@@ -143,6 +136,11 @@ def count_latest(session: Session, *, topic: str | None = None) -> int:
             ArticleTopic.topic_slug == topic
         )
     return int(session.scalar(query) or 0)
+
+
+def article(session: Session, article_id: int) -> Article | None:
+    """Return the article ``article_id``, if stored."""
+    return session.get(Article, article_id)
 
 
 def articles_by_ids(session: Session, ids: Iterable[int]) -> dict[int, Article]:
@@ -276,10 +274,17 @@ class StoreStats:
     subscribers: int
     last_ingest: datetime | None
     last_errors: list[tuple[str, str]]
+    scheduler: list[JobHealth]  # each scheduled job's last run (the heartbeat)
 
 
-def store_stats(session: Session) -> StoreStats:
-    """Return document, article, story, topic and subscriber counts plus recent errors."""
+def store_stats(session: Session, now: datetime | None = None) -> StoreStats:
+    """Return document, article, story, topic and subscriber counts, recent errors and the
+    scheduler's heartbeat.
+
+    Args:
+        session: the caller's transaction.
+        now: the instant to judge overdue jobs at (default: the current time).
+    """
 
     def count(query: Any) -> int:
         return int(session.scalar(query) or 0)
@@ -306,4 +311,5 @@ def store_stats(session: Session) -> StoreStats:
         ),
         last_ingest=session.scalar(select(func.max(SourceDocument.ingested_at))),
         last_errors=[(path, error or "") for path, error in errors],
+        scheduler=job_health(session, now or datetime.now(UTC)),
     )

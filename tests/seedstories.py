@@ -1,6 +1,6 @@
 """The stories of the two seed dumps as (title, text), split by hand-written rules.
 
-Kept independent of ``briefings.split`` so that the topic and trending tests do not
+Kept independent of ``briefings.text.split`` so that the topic and trending tests do not
 move when the splitter changes.
 """
 

@@ -108,3 +108,19 @@ async def test_errors_apologise_and_alert_admins(app: Application, fake_api: Fak
     assert any("something went wrong" in reply["plain"] for reply in replies)
     [alert] = fake_api.sent(777)
     assert "Message is too long" in alert["plain"]
+
+
+async def test_long_error_alert_is_cut_between_entities(
+    app: Application, fake_api: FakeTelegram
+) -> None:  # type: ignore[type-arg]
+    from telegram.error import BadRequest
+    from telegram.ext import CommandHandler
+
+    async def boom(update: object, context: object) -> None:
+        raise BadRequest("&" * 5000)  # escaped, a plain cut at 3000 lands inside "&amp;"
+
+    app.add_handler(CommandHandler("boom", boom), group=-5)
+    await say(app, fake_api, "/boom")
+    [alert] = fake_api.sent(777)
+    assert alert["plain"].startswith("⚠️ briefbot error: BadRequest('&&&")
+    assert 500 < alert["plain"].count("&") < 600

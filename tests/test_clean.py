@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from briefings.clean import clean
-from briefings.textnorm import fix_text, line_info, line_key
+from briefings.text.clean import clean
+from briefings.text.normalise import fix_text, line_info, line_key
 
 PARAS = [
     "The council voted on Tuesday to expand the bus network, adding four routes that will "

@@ -12,17 +12,17 @@ from fakebot import parse_html, utf16_len
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from briefings.briefing_text import BriefingEntry, render_html, since_phrase
-from briefings.compose import (
+from bot.digest import save_briefing
+from bot.render import briefing_messages, briefing_plain, render_html
+from briefings.digest.briefing import BriefingEntry, since_phrase, todays_briefing
+from briefings.digest.composer import (
     Composer,
     Subscriber,
     compose_briefing,
     compose_many,
-    save_briefing,
-    todays_briefing,
 )
-from briefings.dedupe import content_hash
-from briefings.topics import Taxonomy, load_taxonomy
+from briefings.stories.duplicates import content_hash
+from briefings.topics.taxonomy import Taxonomy, load_taxonomy
 from storage import chats, documents
 from storage.engine import make_engine, make_session_factory
 from storage.matching import matching_article_ids
@@ -118,7 +118,7 @@ def test_sections_opening_and_entries(sessions: sessionmaker[Session], taxonomy:
     [business] = [e for _, es in composed.sections for e in es if e.story_id == sid]
     assert business.title == "Markets rally on rate cut"  # one entry for the story
     assert business.outlet == "FT" and business.also_in == ("Bloomberg",)
-    text = composed.plain_text()
+    text = briefing_plain(composed)
     assert "also in: Bloomberg" in text and f"/read_{business.article_id}" in text
     assert "Summary of Markets rally on rate cut." in text
 
@@ -204,10 +204,10 @@ def test_empty_day_is_one_friendly_line(
         subscribe(session, 6, "ai")
         composed = compose_briefing(session, chat_id=6, taxonomy=taxonomy, now=NOW)
     assert composed.empty and composed.story_ids == []
-    [message] = composed.html_messages()
+    [message] = briefing_messages(composed)
     label = taxonomy.get("ai").label  # type: ignore[union-attr]
     assert message.startswith(f"<b>Nothing new in {label} since yesterday")
-    assert "/read_" not in message and "\n" not in composed.plain_text().strip()
+    assert "/read_" not in message and "\n" not in briefing_plain(composed).strip()
 
 
 def test_no_subscriptions_means_all_topics_with_a_hint(
@@ -251,7 +251,7 @@ def test_todays_briefing_in_local_time(sessions: sessionmaker[Session], taxonomy
         subscribe(session, 8, "ai")
         composed = compose_briefing(session, chat_id=8, taxonomy=taxonomy, now=NOW)
         saved = save_briefing(session, 8, composed, NOW)  # 08:00 UTC = 17:00 in Tokyo
-        assert saved.messages == composed.html_messages()
+        assert saved.messages == briefing_messages(composed)
         tokyo_next_day = NOW + timedelta(hours=8)  # 01:00 next day in Tokyo
         assert todays_briefing(session, 8, now=NOW + timedelta(hours=1)) is not None
         assert todays_briefing(session, 8, now=tokyo_next_day, timezone="Asia/Tokyo") is None

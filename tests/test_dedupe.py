@@ -6,15 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from briefings.dedupe import (
+from briefings.stories.duplicates import (
     NearDuplicateIndex,
     content_hash,
     minhash_signature,
     normalise_for_hash,
     signature_similarity,
 )
-from briefings.language import detect_language
-from briefings.split import split_dump
+from briefings.text.language import detect_language
+from briefings.text.split import split_dump
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 

@@ -196,7 +196,7 @@ async def test_chat_migrated_moves_the_chat_and_delivers_there(
     assert [(r.chat_id, r.status) for r in rows(sessions)] == [(-1009401, "sent")]
 
 
-async def test_network_errors_are_retried_then_recorded_failed(
+async def test_network_errors_are_retried_then_deferred_and_failed_only_after_grace(
     bot: Bot, sessions: sessionmaker[Session], fake_api: FakeTelegram
 ) -> None:
     seed_chats(sessions, [501])
@@ -206,9 +206,15 @@ async def test_network_errors_are_retried_then_recorded_failed(
     seed_chats(sessions, [502])
     fake_api.fail_next("sendMessage", 502, "Bad Gateway", times=10)
     report = await deliver(bot, sessions, parts=1, network_retries=2)
-    assert (report.sent, report.failed) == (0, 1)
+    assert (report.sent, report.failed, report.deferred) == (0, 0, 1)  # transient: not ended
+    [row] = [r for r in rows(sessions) if r.chat_id == 502]
+    assert row.status == "retry" and "network" in (row.error or "")
+    assert row.next_attempt_at == NOW + timedelta(seconds=30)
+    past_grace = SLOT + timedelta(hours=3)  # still failing when the grace period is over
+    report = await deliver(bot, sessions, past_grace, parts=1, network_retries=2)
+    assert (report.resumed, report.sent, report.failed) == (1, 0, 1)
     failed = [r for r in rows(sessions) if r.chat_id == 502]
-    assert failed[0].status == "failed" and "network" in (failed[0].error or "")
+    assert failed[0].status == "failed" and "grace period over" in (failed[0].error or "")
 
 
 async def test_a_stale_claim_is_resumed_after_its_lease(

@@ -14,8 +14,8 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
 
-from briefings import service
-from briefings.topics import load_taxonomy
+from briefings import browse as service
+from briefings.topics.taxonomy import load_taxonomy
 from storage import documents, queries
 from storage.engine import make_engine, make_session_factory
 from storage.schema import ensure_schema

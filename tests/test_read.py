@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from briefings.errors import BadInput
-from briefings.read import parse_document
+from briefings.text.read import parse_document
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 
@@ -230,3 +230,23 @@ def test_legacy_non_western_encodings_work(tmp_path, encoding):
     (article,) = read(tmp_path, "story.txt", text.encode(encoding))
     assert article.title == title
     assert article.body.split("\n\n") == paras
+
+
+EVAL_CLEANING = Path(__file__).resolve().parent.parent.parent / "shared" / "eval" / "cleaning"
+
+
+@pytest.mark.parametrize("page", ["engadget", "royal-road", "webmd-1"])
+def test_html_page_keeps_its_article_not_just_the_site_header(page: str) -> None:
+    """With trafilatura's fallbacks on, these pages no longer collapse to a header line."""
+    folder = EVAL_CLEANING / "readability"
+    if not (folder / "gold.jsonl").is_file():
+        pytest.skip(f"eval data not present at {folder}")
+    gold = {
+        record["id"]: record["body"]
+        for record in map(json.loads, (folder / "gold.jsonl").read_text("utf-8").splitlines())
+    }
+    path = folder / f"{page}.html.gz"
+    (article, *_) = parse_document(path.name, path.read_bytes())
+    words, expected = article.body.split(), gold[page].split()
+    assert len(words) >= 0.9 * len(expected)
+    assert len(set(words) & set(expected)) >= 0.9 * len(set(expected))

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from briefings.schedule import (
+from briefings.digest.schedule import (
     QuietHours,
     ScheduleError,
     decide,

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from briefings.split import split_dump
-from briefings.textnorm import line_key
+from briefings.text.normalise import line_key
+from briefings.text.split import split_dump
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 SAVED = datetime(2025, 7, 8, 12, 0, tzinfo=UTC)

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from bot.app import build_context
 from bot.context import AppContext
-from briefings.stories import (
+from briefings.stories.events import (
     EVENT_THRESHOLD,
     EventIndex,
     event_key,

@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from briefings.keyphrases import keyphrases
-from briefings.summarise import SUMMARIZERS, summarise
-from briefings.tokenizer import split_sentences
+from briefings.summary.keyphrases import keyphrases
+from briefings.summary.summarise import SUMMARIZERS, _language_name, _language_tools, summarise
+from briefings.summary.tokenizer import split_sentences
+from briefings.text.language import supported_languages
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data" / "cnndm_sample.jsonl"
@@ -54,7 +55,7 @@ def test_seed_text_summary() -> None:
 
 def test_deterministic_across_processes() -> None:
     code = (
-        "import json,sys; from briefings.summarise import summarise; "
+        "import json,sys; from briefings.summary.summarise import summarise; "
         "print(json.dumps(summarise(sys.stdin.read())))"
     )
     text = _articles()[1]
@@ -167,7 +168,7 @@ def test_every_method_on_a_real_article(method: str) -> None:
 
 def test_stock_sumy_runs_without_nltk_data(tmp_path: Path) -> None:
     code = (
-        "import json,sys; from briefings.summarise import summarise; "
+        "import json,sys; from briefings.summary.summarise import summarise; "
         "t=sys.stdin.read(); "
         "print(json.dumps([summarise(t, 3, method=m) for m in ('lexrank','lsa','edmundson')]))"
     )
@@ -208,7 +209,7 @@ def test_keyphrases_entities_and_edge_cases() -> None:
 
 
 def test_term_memo_is_bounded() -> None:
-    from briefings._terms import TermExtractor
+    from briefings.summary.terms import TermExtractor
 
     extractor = TermExtractor(str.lower, frozenset({"the"}), max_entries=100)
     for call in range(50):
@@ -221,7 +222,7 @@ def test_term_memo_is_bounded() -> None:
 
 
 def test_terms_keep_sentence_rows() -> None:
-    from briefings._terms import TermExtractor
+    from briefings.summary.terms import TermExtractor
 
     extractor = TermExtractor(str.lower, frozenset({"the"}))
     sentences = ["Alpha beta.", "", "The \x00 gamma-ray, (delta)epsilon!", "\x00", "Zeta 42."]
@@ -240,7 +241,7 @@ def test_terms_keep_sentence_rows() -> None:
 
 
 def test_terms_are_stems_of_content_words() -> None:
-    from briefings.summarise import _language_tools
+    from briefings.summary.summarise import _language_tools
 
     tools = _language_tools("english")
     assert tools is not None
@@ -263,8 +264,8 @@ def test_huge_input_is_bounded() -> None:
 def test_briefbot_behind_sumy_interface() -> None:
     from sumy.parsers.plaintext import PlaintextParser
 
-    from briefings.summarise import BriefbotSummarizer
-    from briefings.tokenizer import OfflineTokenizer
+    from briefings.summary.summarise import BriefbotSummarizer
+    from briefings.summary.tokenizer import OfflineTokenizer
 
     document = PlaintextParser.from_string(_seed_text(), OfflineTokenizer("english")).document
     chosen = BriefbotSummarizer("english")(document, 2)
@@ -285,8 +286,8 @@ def test_iso_language_codes_are_accepted() -> None:
 
 @pytest.mark.parametrize(("n", "mmr", "duplicate"), [(3, 0.05, 0.6), (3, 0.5, 0.3), (5, 0.2, 0.4)])
 def test_fast_mmr_matches_exhaustive_mmr(n: int, mmr: float, duplicate: float) -> None:
-    from briefings._rank import _select_exhaustive, score_features, select
-    from briefings.summarise import _language_tools
+    from briefings.summary.rank import _select_exhaustive, score_features, select
+    from briefings.summary.summarise import _language_tools
 
     tools = _language_tools("english")
     assert tools is not None
@@ -310,3 +311,35 @@ def test_short_narrator_questions_are_not_summary_sentences() -> None:
     summary = summarise(text, 3)
     assert len(summary) == 3
     assert all(not sentence.endswith("?") for sentence in summary)
+
+
+# Words in several scripts: every stemmer sees Latin, Cyrillic, Arabic and CJK words.
+_MIXED_TEXT = (
+    "Rząd przyjął w poniedziałek nową ustawę o emeryturach. "
+    "Правительство приняло новый закон в понедельник. "
+    "اعتمدت الحكومة قانونا جديدا يوم الاثنين. "
+    "The opposition criticised the law sharply on Tuesday. "
+    "政府は月曜日に新しい法律を採択した。 "
+    "Die Regierung hat am Montag ein neues Gesetz beschlossen."
+)
+
+
+@pytest.mark.parametrize("code", supported_languages())
+def test_every_detectable_language_summarises(code: str) -> None:
+    """Whatever language py3langid reports, every summariser falls back instead of raising."""
+    for method in SUMMARIZERS:
+        summary = summarise(_MIXED_TEXT, 2, method=method, language=code)
+        assert 1 <= len(summary) <= 2, (code, method)
+
+
+@pytest.mark.parametrize(
+    ("code", "ranked"),
+    [("pl", True), ("tr", True), ("ar", True), ("uk", True), ("cs", True), ("sw", False)],
+)
+def test_languages_get_a_working_stemmer_or_none(code: str, ranked: bool) -> None:
+    """Polish (whose sumy stemmer needs pystempel) ranks with PyStemmer; others fall back."""
+    tools = _language_tools(_language_name(code))
+    assert (tools is not None) == ranked
+    if tools is not None:
+        ids, _rows = tools[0].ids([_MIXED_TEXT])  # stems every word without raising
+        assert len(ids) > 10

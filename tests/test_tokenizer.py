@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from briefings.tokenizer import (
+from briefings.summary.tokenizer import (
     OfflineTokenizer,
     split_paragraphs,
     split_sentences,

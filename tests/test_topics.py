@@ -1,4 +1,4 @@
-"""Tests for the topic taxonomy and topic tagging (briefings.topics)."""
+"""Tests for the topic taxonomy and topic tagging (briefings.topics.taxonomy)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from seedstories import seed_stories
 
 from briefings.errors import TaxonomyError
-from briefings.topics import Taxonomy, Topic, load_taxonomy, tokenize
+from briefings.topics.taxonomy import Taxonomy, Topic, load_taxonomy, tokenize
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 

@@ -1,4 +1,4 @@
-"""Tests for trending terms (briefings.trending)."""
+"""Tests for trending terms (briefings.topics.trending)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 from seedstories import seed_stories
 
-from briefings.trending import DEFAULT_STOP, trending_terms
+from briefings.topics.trending import DEFAULT_STOP, trending_terms
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 
@@ -138,7 +138,7 @@ def test_names_across_titles_possessives_and_contractions() -> None:
 
 
 def test_rarity_ranks_unusual_names_above_everyday_ones() -> None:
-    from briefings.trending import idf_rarity
+    from briefings.topics.trending import idf_rarity
 
     stories = [
         ("Greenland row grows", "Officials in the US said Greenland matters. The US disagreed."),

@@ -19,13 +19,14 @@ from telegram.error import BadRequest
 from telegram.ext import CommandHandler, ContextTypes, MessageHandler, filters
 
 from bot.context import app_context
-from bot.format import esc, pack_blocks
+from bot.format import cut_html, esc, pack_blocks
 from bot.handlers.common import args_text, command_of, send, typing
 from bot.render import when
 from bot.terminal import TERMINAL_CHAT_ID
 from briefings.errors import TaxonomyError
 from briefings.ingest import FileResult, IngestReport
 from storage import deliveries
+from storage.heartbeats import JobHealth
 from storage.queries import source_counts, store_stats
 
 log = logging.getLogger(__name__)
@@ -48,9 +49,10 @@ USAGE_INGEST = (
 async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Show store statistics: documents, articles, stories, topics, subscribers, errors."""
     await typing(update, context)
+    now = datetime.now(UTC)
     with app_context(context).sessions() as session:
-        st = store_stats(session)
-        today = deliveries.delivery_counts(session, *deliveries.day_bounds(datetime.now(UTC)))
+        st = store_stats(session, now)
+        today = deliveries.delivery_counts(session, *deliveries.day_bounds(now))
     lines = [
         "<b>Store statistics</b>",
         f"Documents: {st.documents} ({st.documents_failed} failed)",
@@ -61,6 +63,7 @@ async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         f"Last ingest: {esc(when(st.last_ingest)) or 'never'}",
         f"Deliveries today: {today.sent} sent, {today.failed} failed, {today.pending} pending, "
         f"{today.skipped} skipped",
+        scheduler_line(st.scheduler, now),
     ]
     if st.last_errors:
         lines.append("<b>Recent errors</b>")
@@ -68,6 +71,19 @@ async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             f"• {esc(Path(path).name[:80])}: {esc(error[:200])}" for path, error in st.last_errors
         ]
     await send(update, context, "\n".join(lines))
+
+
+def scheduler_line(jobs: list[JobHealth], now: datetime) -> str:
+    """One line of the scheduler's heartbeat: when each job last started, overdue ones marked."""
+    if not jobs:
+        return "Scheduler: no job has run yet"
+    parts = []
+    for job in jobs:
+        ago = f"{job.job} {int((now - job.started_at).total_seconds())} s ago"
+        if job.error:
+            ago += " (last run failed)"
+        parts.append(f"<b>{esc(ago)}: OVERDUE</b>" if job.overdue else esc(ago))
+    return "Scheduler: " + ", ".join(parts)
 
 
 async def sources(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -151,7 +167,7 @@ async def _reingest(
 
 async def _edit(message: Message, text: str) -> None:
     try:
-        await message.edit_text(text[:4000], parse_mode=ParseMode.HTML)
+        await message.edit_text(cut_html(text, 4000), parse_mode=ParseMode.HTML)
     except BadRequest as exc:
         if "not modified" not in str(exc).lower():
             raise

@@ -8,8 +8,8 @@ from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes
 
 from bot.context import app_context
+from bot.digest import brief_messages
 from bot.handlers.common import send, typing
-from briefings.compose import brief_messages
 from storage import chats
 
 

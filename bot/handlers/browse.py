@@ -9,7 +9,7 @@ from bot.context import app_context
 from bot.format import esc
 from bot.handlers.common import Buttons, args_text, page_buttons, show
 from bot.render import page_text, topics_text
-from briefings import service
+from briefings import browse as service
 
 
 async def topics(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

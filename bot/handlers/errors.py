@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import logging
 
 from telegram import Update
@@ -11,6 +10,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 from telegram.ext import ContextTypes, MessageHandler, filters
 
 from bot.context import app_context
+from bot.format import cut_html, esc
 from bot.handlers.common import send
 
 log = logging.getLogger(__name__)
@@ -31,7 +31,7 @@ async def error_handler(update: object, context: ContextTypes.DEFAULT_TYPE) -> N
             await send(update, context, "Sorry, something went wrong. The admins have been told.")
         except Exception:
             log.warning("could not apologise to chat %s", update.effective_chat.id)
-    text = f"⚠️ briefbot error: <code>{html.escape(repr(error))[:3000]}</code>"
+    text = f"⚠️ briefbot error: <code>{cut_html(esc(repr(error)), 3000)}</code>"
     for admin in app_context(context).settings.admin_ids:
         try:
             await context.bot.send_message(admin, text, parse_mode=ParseMode.HTML)

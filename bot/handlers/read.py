@@ -15,7 +15,7 @@ from telegram.ext import CallbackQueryHandler, ContextTypes, MessageHandler, fil
 from bot.context import AppContext, app_context
 from bot.handlers.common import page_buttons, send, show
 from bot.render import article_page, article_pages
-from briefings import service
+from briefings import browse as service
 from storage.errors import NotFound
 
 READ_COMMAND = re.compile(r"^/read_(\d{1,12})(?:@\w+)?(?:\s|$)")

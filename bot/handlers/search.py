@@ -11,7 +11,7 @@ from bot.context import app_context
 from bot.format import esc
 from bot.handlers.common import args_text, page_buttons, show, typing
 from bot.render import page_text
-from briefings import service
+from briefings import browse as service
 from briefings.errors import BadQuery
 
 MAX_QUERY = 500

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from sqlalchemy.orm import Session
@@ -14,7 +14,7 @@ from bot.format import esc, fit_callback
 from bot.handlers.common import Buttons, args_text, show
 from briefings import subscriptions as subs
 from briefings.errors import InvalidSetting
-from briefings.topics import Topic
+from briefings.topics.taxonomy import Topic
 from storage import chats
 
 MAX_TOPIC_BUTTONS = 98  # Telegram allows 100 buttons; two go to "Done"/"Settings"
@@ -188,41 +188,46 @@ async def menu_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     await _show_toggles(update, context)
 
 
-async def settime(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Set the local time of the daily briefing: /settime HH:MM."""
+async def _set(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    setter: Callable[[Session, int, str], str],
+    usage: str,
+    *,
+    shown: int,
+    glue: str,
+) -> str | None:
+    """Apply one chat setting from the command's text; the value set, or None (answered)."""
     ctx = app_context(context)
     wanted = args_text(context)
     if not wanted:
-        await show(update, context, USAGE_SETTIME)
-        return
+        await show(update, context, usage)
+        return None
     try:
         with _chat_session(update, ctx) as (session, chat_id):
-            value = subs.set_briefing_time(session, chat_id, wanted)
+            return setter(session, chat_id, wanted)
     except InvalidSetting as exc:
-        await show(update, context, f"“{esc(wanted[:40])}”: {esc(str(exc))}. {USAGE_SETTIME}")
-        return
-    await show(
-        update,
-        context,
-        f"Your daily briefing will come at <b>{value}</b> your time "
-        "(/timezone sets it; /subscriptions shows everything).",
-    )
+        await show(update, context, f"“{esc(wanted[:shown])}”: {esc(str(exc))}{glue}{usage}")
+        return None
+
+
+async def settime(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Set the local time of the daily briefing: /settime HH:MM."""
+    value = await _set(update, context, subs.set_briefing_time, USAGE_SETTIME, shown=40, glue=". ")
+    if value is not None:
+        await show(
+            update,
+            context,
+            f"Your daily briefing will come at <b>{value}</b> your time "
+            "(/timezone sets it; /subscriptions shows everything).",
+        )
 
 
 async def timezone(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Set this chat's time zone: /timezone Area/City."""
-    ctx = app_context(context)
-    wanted = args_text(context)
-    if not wanted:
-        await show(update, context, USAGE_TIMEZONE)
-        return
-    try:
-        with _chat_session(update, ctx) as (session, chat_id):
-            name = subs.set_timezone(session, chat_id, wanted)
-    except InvalidSetting as exc:
-        await show(update, context, f"“{esc(wanted[:60])}”: {esc(str(exc))}\n{USAGE_TIMEZONE}")
-        return
-    await show(update, context, f"Time zone set to <b>{esc(name)}</b>.")
+    name = await _set(update, context, subs.set_timezone, USAGE_TIMEZONE, shown=60, glue="\n")
+    if name is not None:
+        await show(update, context, f"Time zone set to <b>{esc(name)}</b>.")
 
 
 async def follow(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -106,11 +106,19 @@ class BotApiMethods(State):
     def call(self, method: str, params: Params) -> tuple[int, JSON]:
         """Run one API call; returns (HTTP status, response body) and logs it."""
         key = method.lower()
+        with self._cond:
+            holds = self._hold.get(key)
+            hold = holds.pop(0) if holds else 0.0
+        if hold:
+            time.sleep(hold)  # a slow API: the call still takes effect, the reply comes late
         try:
             with self._cond:
                 injected = self._fail_next.get(key)
                 if injected:
                     raise injected.pop(0)
+                until, error = self._fail_until.get(key, (0.0, None))
+                if error is not None and time.monotonic() < until:
+                    raise error
                 if key in self._stubs:
                     stub = self._stubs[key]
                     result = stub(params.raw) if callable(stub) else copy.deepcopy(stub)

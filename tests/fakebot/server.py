@@ -300,6 +300,18 @@ class FakeTelegram(BotApiMethods):
             err = ApiError(error_code, description, parameters)
             self._fail_next.setdefault(method.lower(), []).extend([err] * times)
 
+    def fail_for(self, method: str, seconds: float, error_code: int, description: str) -> None:
+        """Make every call of ``method`` fail with this error for the next ``seconds``."""
+        with self._cond:
+            err = ApiError(error_code, description)
+            self._fail_until[method.lower()] = (time.monotonic() + seconds, err)
+
+    def hold(self, method: str, seconds: float, *, times: int = 1) -> None:
+        """Answer the next ``times`` calls of ``method`` only after ``seconds`` (they still
+        take effect: a client that timed out cannot tell whether its message went out)."""
+        with self._cond:
+            self._hold.setdefault(method.lower(), []).extend([seconds] * times)
+
     def stub(self, method: str, result: Any) -> None:
         """Answer ``method`` (also unknown ones) with ``result`` or ``result(params)``."""
         with self._cond:

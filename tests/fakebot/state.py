@@ -87,6 +87,8 @@ class State:
         self.unknown_chats_ok = True
         self._fail_next: dict[str, list[ApiError]] = {}
         self._stubs: dict[str, Any] = {}
+        self._fail_until: dict[str, tuple[float, ApiError]] = {}  # method -> (monotonic end, error)
+        self._hold: dict[str, list[float]] = {}  # method -> seconds to hold each next response
         self.rate_global: float | None = None
         self.rate_per_chat: float | None = None
         self.rate_window = 1.0

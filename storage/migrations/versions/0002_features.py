@@ -4,7 +4,7 @@ Revision ID: 0002
 Revises: 0001
 Create Date: 2026-11-22
 
-Several features share this revision while it is unreleased; each keeps its own section.
+Released: stores in use are at this revision, so never edit it again; add a new revision.
 Never use ``batch_alter_table`` on ``articles``: on SQLite it recreates the table and drops
 the FTS5 triggers.
 """
@@ -48,13 +48,11 @@ def _downgrade_stories() -> None:
 
 # --- bot commands, subscriptions, admin (issue 6) --------------------------------------
 def _upgrade_bot() -> None:
-    # /brief shows today's briefing again only while the subscriptions are the same
-    op.add_column("briefings", sa.Column("composed_for", sa.JSON(), nullable=True))
+    pass
 
 
 def _downgrade_bot() -> None:
-    with op.batch_alter_table("briefings") as batch:
-        batch.drop_column("composed_for")
+    pass
 
 
 # --- scheduled delivery (issue 7) -----------------------------------------------------

@@ -1,0 +1,219 @@
+"""Same-event clustering: articles from different outlets about one event join one story.
+
+Near-duplicates (the same wire copy) are linked by MinHash in :mod:`briefings.stories.duplicates`.
+Rewritten reports of the same event share far fewer 5-shingles but still share their
+headline's key words and their names ("Trump", "Greenland", "Denmark"). :func:`same_event`
+scores that overlap for two articles published within :data:`EVENT_WINDOW` of each other;
+:class:`EventIndex` finds the best earlier story for a new article through an inverted
+index of those terms, so ingest stays fast on a large store.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import lru_cache
+
+__all__ = [
+    "EVENT_THRESHOLD",
+    "EVENT_WINDOW",
+    "EventIndex",
+    "EventKey",
+    "event_index",
+    "event_key",
+    "event_score",
+    "same_event",
+]
+
+EVENT_WINDOW = timedelta(days=3)
+EVENT_THRESHOLD = 0.5  # on BBC headlines, 0.45-0.5 still joined different events
+MIN_SHARED_TITLE_TERMS = 2
+TITLE_WEIGHT = 0.6  # the rest of the score comes from shared keyphrases/entities
+COMMON_SHARE = 0.02  # a headline word in more of the indexed articles than this is common
+COMMON_MIN = 20
+
+_WORD = re.compile(r"[^\W_](?:[\w'’-]*[^\W_])?")
+# Words a headline uses for any event; sharing them says nothing.
+_HEADLINE_WORDS = """
+    says say said tells told asks new make makes made get gets set sets back first last
+    year years day days week weeks time report reports amid after over could would will
+    may might must can one two three more most us-based live update updates latest
+    news breaking watch video photos exclusive opinion analysis why how what who when
+"""
+
+
+@lru_cache(maxsize=1)
+def _stop_words() -> frozenset[str]:
+    from sumy.utils import get_stop_words
+
+    return frozenset(get_stop_words("english")) | frozenset(_HEADLINE_WORDS.split())
+
+
+def _fold(word: str) -> str:
+    """Case-fold, drop a possessive and fold a simple plural ("tariffs" -> "tariff")."""
+    word = unicodedata.normalize("NFKC", word).casefold().replace("’", "'")
+    if word.endswith("'s"):
+        word = word[:-2]
+    word = word.rstrip("'")
+    if len(word) > 4 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        word = word[:-1]
+    return word
+
+
+def title_terms(title: str) -> frozenset[str]:
+    """The content words of a headline, folded ("Trump's envoys" -> {"trump", "envoy"}).
+
+    Args:
+        title: a headline.
+    """
+    stop = _stop_words()
+    terms = set()
+    for match in _WORD.finditer(title):
+        raw = match.group(0)
+        word = _fold(raw)
+        # "US" and "UK" are names, not the pronoun "us"
+        is_name = raw.isupper() and len(raw) > 1
+        if is_name or (len(word) > 2 and word not in stop and not word.isdigit()):
+            terms.add(word)
+    return frozenset(terms)
+
+
+def phrase_terms(keyphrases: Iterable[str]) -> frozenset[str]:
+    """Folded keyphrases (entities and noun phrases) of an article.
+
+    Args:
+        keyphrases: as stored on the article (best first).
+    """
+    out = set()
+    for phrase in keyphrases:
+        folded = " ".join(_fold(word) for word in phrase.replace(".", "").split())
+        if folded and folded not in _stop_words():
+            out.add(folded)
+    return frozenset(out)
+
+
+@dataclass(frozen=True)
+class EventKey:
+    """What same-event matching compares: headline terms, keyphrases and a time."""
+
+    title: frozenset[str]
+    phrases: frozenset[str]
+    when: datetime
+
+
+def event_key(title: str, keyphrases: Sequence[str], when: datetime) -> EventKey:
+    """Build the :class:`EventKey` of an article.
+
+    Args:
+        title: the headline.
+        keyphrases: the article's keyphrases (entities first).
+        when: its publication time (or when it was first seen); aware datetime.
+    """
+    return EventKey(title_terms(title), phrase_terms(keyphrases), when)
+
+
+def _dice(a: frozenset[str], b: frozenset[str]) -> float:
+    if not a or not b:
+        return 0.0
+    return 2.0 * len(a & b) / (len(a) + len(b))
+
+
+def event_score(
+    a: EventKey,
+    b: EventKey,
+    *,
+    window: timedelta = EVENT_WINDOW,
+    common: frozenset[str] = frozenset(),
+) -> float:
+    """How strongly two articles look like reports of the same event (0..1).
+
+    Zero when they are further apart in time than ``window``, share fewer than two
+    headline words, or share only ``common`` ones (words in many recent headlines, such
+    as "Trump" on a busy day); otherwise a blend of the Dice overlap of their headline
+    words and of their keyphrases.
+
+    Args:
+        a: one article's key.
+        b: the other's.
+        window: the largest time difference of reports about one event.
+        common: headline words too frequent to identify an event on their own.
+    """
+    if abs(a.when - b.when) > window:
+        return 0.0
+    shared = a.title & b.title
+    if len(shared) < MIN_SHARED_TITLE_TERMS or not (shared - common):
+        return 0.0
+    return TITLE_WEIGHT * _dice(a.title, b.title) + (1.0 - TITLE_WEIGHT) * _dice(
+        a.phrases, b.phrases
+    )
+
+
+def same_event(a: EventKey, b: EventKey, *, threshold: float = EVENT_THRESHOLD) -> bool:
+    """True when two articles report the same event (see :func:`event_score`).
+
+    Args:
+        a: one article's key.
+        b: the other's.
+        threshold: the score from which they count as one story.
+    """
+    return event_score(a, b) >= threshold
+
+
+class EventIndex:
+    """Recent articles' event keys, indexed by headline term, to find a new one's story.
+
+    Args:
+        threshold: same-event score threshold.
+        window: time window of one event.
+    """
+
+    def __init__(
+        self, threshold: float = EVENT_THRESHOLD, window: timedelta = EVENT_WINDOW
+    ) -> None:
+        self.threshold = threshold
+        self.window = window
+        self._keys: list[tuple[EventKey, int]] = []  # (key, story id)
+        self._postings: dict[str, list[int]] = defaultdict(list)  # headline word -> keys
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def add(self, key: EventKey, story_id: int) -> None:
+        """Remember that the article with ``key`` belongs to ``story_id``."""
+        position = len(self._keys)
+        self._keys.append((key, story_id))
+        for term in key.title:
+            self._postings[term].append(position)
+
+    def match(self, key: EventKey) -> int | None:
+        """Return the story of the best same-event earlier article, or None."""
+        limit = max(COMMON_MIN, int(len(self._keys) * COMMON_SHARE))
+        common = frozenset(t for t in key.title if len(self._postings.get(t, ())) > limit)
+        # a match shares at least one uncommon headline word: only those propose candidates
+        candidates: set[int] = set()
+        for term in key.title - common:
+            candidates.update(self._postings.get(term, ()))
+        best: tuple[float, int] | None = None
+        for position in candidates:
+            other, story_id = self._keys[position]
+            score = event_score(key, other, window=self.window, common=common)
+            if score >= self.threshold and (best is None or score > best[0]):
+                best = (score, story_id)
+        return best[1] if best else None
+
+
+def event_index(rows: Iterable[tuple[int, str, Sequence[str], datetime]]) -> EventIndex:
+    """Build an :class:`EventIndex` over stored articles, oldest first.
+
+    Args:
+        rows: (story id, title, keyphrases, sort time) per article, e.g.
+            :func:`storage.recent.event_rows`.
+    """
+    index = EventIndex()
+    for story_id, title, keyphrases, when in rows:
+        index.add(event_key(title, keyphrases, when), story_id)
+    return index
