@@ -25,42 +25,62 @@ from bot.handlers import (
 )
 from bot.jobs import register_jobs
 from bot.sendgate import GateRateLimiter
-from bot.settings import Settings
+from bot.settings import Settings, SettingsError
 from briefings.ingest import Ingestor
 from briefings.pipeline import PipelineConfig
 from briefings.topics.taxonomy import load_taxonomy
-from storage.engine import make_engine, make_session_factory
+from storage.engine import make_session_factory, open_engine
 from storage.models import Article
-from storage.schema import ensure_schema
+from storage.schema import ensure_schema, require_schema
 
 log = logging.getLogger(__name__)
 
 ADMIN_COMMANDS: list[tuple[str, str]] = admin.MENU
 
 
-def build_context(settings: Settings) -> AppContext:
+def build_context(settings: Settings, *, read_only: bool = False) -> AppContext:
     """Open the store (upgrading its schema or refusing), load the taxonomy, sync topics.
 
+    Args:
+        settings: validated settings.
+        read_only: write nothing: refuse a missing or old schema, leave the topics table.
+
     Raises:
+        storage.errors.StoreUnavailable: the database URL is unusable (one-line reason).
+        storage.errors.StoreNotReady: read-only and the store has no current schema.
         storage.errors.SchemaOutOfDate: the schema is old and auto-upgrade is off.
         briefings.errors.TaxonomyError: the topics file is invalid.
     """
-    engine = make_engine(settings.database_url)
-    ensure_schema(engine, auto_upgrade=settings.db_auto_upgrade)
+    engine = open_engine(settings.database_url, create=not read_only)
+    if read_only:
+        require_schema(engine)
+    else:
+        ensure_schema(engine, auto_upgrade=settings.db_auto_upgrade)
     sessions = make_session_factory(engine)
     taxonomy = load_taxonomy(extra=settings.topics_file)
-    sync_topics(sessions, taxonomy)
+    if not read_only:
+        sync_topics(sessions, taxonomy)
     config = PipelineConfig(taxonomy=taxonomy, summarizer=settings.summarizer)
     return AppContext(settings, sessions, taxonomy, Ingestor(sessions, config))
 
 
 def ingest_seeds_if_empty(ctx: AppContext) -> int:
-    """On first start with an empty store, ingest the seed dumps; return articles stored."""
+    """On first start with an empty store, ingest the seed dumps; return articles stored.
+
+    Raises:
+        bot.settings.SettingsError: the store is empty and SEEDS_DIR is not a folder.
+    """
     with ctx.sessions() as session:
         count = session.scalar(select(func.count(Article.id))) or 0
     seeds = Path(ctx.settings.seeds_dir)
-    if count or not seeds.is_dir():
+    if count:
         return 0
+    if not seeds.is_dir():
+        raise SettingsError(
+            f"SEEDS_DIR: the store is empty and there is no seeds folder at {seeds.absolute()}; "
+            "set SEEDS_DIR to a folder of dumps (an empty one to start empty) or run "
+            "`briefbot ingest PATH` first"
+        )
     log.info("empty store: ingesting seeds from %s", seeds)
     return ctx.ingestor.ingest_paths([seeds]).stored
 

@@ -32,3 +32,7 @@ def one_line(exc: BaseException, limit: int = 300) -> str:
     if len(text) > limit:
         text = text[: limit - 1] + "…"
     return f"{type(inner).__name__}: {text}" if text else type(inner).__name__
+
+
+class IngestBusy(BriefingsError):
+    """Another ingest holds this process's ingest worker; try again when it is done."""

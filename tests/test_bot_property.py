@@ -8,6 +8,7 @@ import itertools
 import re
 from typing import Any
 
+import pytest
 from factories import CHAT, read_ids, running_app, say
 from fakebot import FakeTelegram
 from hypothesis import HealthCheck, given, settings
@@ -84,6 +85,7 @@ def _delete(ctx: AppContext, article_id: int) -> None:
         session.execute(delete(Chat))  # subscriptions and follows made by the commands
 
 
+@pytest.mark.slow
 def test_any_article_and_any_text_give_acceptable_messages(
     fake_api: FakeTelegram, seeded_ctx: AppContext
 ) -> None:

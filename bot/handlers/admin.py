@@ -8,10 +8,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import shlex
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from telegram import Document, Message, Update
 from telegram.constants import ParseMode
@@ -23,13 +23,14 @@ from bot.format import cut_html, esc, pack_blocks
 from bot.handlers.common import args_text, command_of, send, typing
 from bot.render import when
 from bot.terminal import TERMINAL_CHAT_ID
-from briefings.errors import TaxonomyError
-from briefings.ingest import FileResult, IngestReport
+from briefings.errors import IngestBusy, TaxonomyError
+from briefings.ingest import FileResult, Ingestor, IngestReport
 from storage import deliveries
 from storage.heartbeats import JobHealth
 from storage.queries import source_counts, store_stats
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 MENU: list[tuple[str, str]] = [
     ("stats", "Admin: store statistics"),
@@ -39,7 +40,7 @@ MENU: list[tuple[str, str]] = [
     ("reload_topics", "Admin: re-read the topic taxonomy files"),
 ]
 PROGRESS_EVERY = 2.0  # seconds between progress edits (Telegram allows ~1 edit/s per chat)
-BUSY = "admin_busy"
+BUSY_TEXT = "An ingest is already running; try again when it is done."
 USAGE_INGEST = (
     "Usage: send a dump file (.txt, .html, .jsonl, .xml) with the caption /ingest, "
     "or reply /ingest to a message holding one."
@@ -105,12 +106,14 @@ async def sources(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await send(update, context, text)
 
 
-def _busy(context: ContextTypes.DEFAULT_TYPE) -> bool:
-    """Claim the single ingest slot; False when a (re)ingest is already running."""
-    if context.bot_data.get(BUSY):
-        return False
-    context.bot_data[BUSY] = True
-    return True
+def _alone(ingestor: Ingestor, work: Callable[[], T]) -> Callable[[], T]:
+    """``work`` as the only ingest of this process (for a thread), or IngestBusy at once."""
+
+    def run() -> T:
+        with ingestor.exclusive(wait=False):
+            return work()
+
+    return run
 
 
 async def _in_background(
@@ -126,16 +129,12 @@ async def _in_background(
 async def reingest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Re-derive every article from the stored raw documents, showing progress."""
     ctx = app_context(context)
-    if not _busy(context):
-        await send(update, context, "An ingest is already running; try again when it is done.")
+    if ctx.ingestor.busy:
+        await send(update, context, BUSY_TEXT)
         return
-    try:
-        with ctx.sessions() as session:
-            total = store_stats(session).documents
-        message = await send(update, context, f"Re-ingesting {total} documents…")
-    except BaseException:
-        context.bot_data[BUSY] = False
-        raise
+    with ctx.sessions() as session:
+        total = store_stats(session).documents
+    message = await send(update, context, f"Re-ingesting {total} documents…")
     await _in_background(update, context, _reingest(update, context, message, total))
 
 
@@ -143,26 +142,27 @@ async def _reingest(
     update: Update, context: ContextTypes.DEFAULT_TYPE, message: Message | None, total: int
 ) -> None:
     ctx = app_context(context)
+    done: list[FileResult] = []
+    reingest = _alone(ctx.ingestor, lambda: ctx.ingestor.reingest(done.append))
+    work = asyncio.ensure_future(asyncio.to_thread(reingest))
+    shown = ""
+    while True:
+        finished, _ = await asyncio.wait({work}, timeout=PROGRESS_EVERY)
+        if finished:
+            break
+        stored = sum(result.stored for result in done)
+        text = f"Re-ingesting… {len(done)}/{total} documents, {stored} articles"
+        if message is not None and text != shown:
+            await _edit(message, text)
+            shown = text
     try:
-        done: list[FileResult] = []
-        work = asyncio.ensure_future(asyncio.to_thread(ctx.ingestor.reingest, done.append))
-        shown = ""
-        while True:
-            finished, _ = await asyncio.wait({work}, timeout=PROGRESS_EVERY)
-            if finished:
-                break
-            stored = sum(result.stored for result in done)
-            text = f"Re-ingesting… {len(done)}/{total} documents, {stored} articles"
-            if message is not None and text != shown:
-                await _edit(message, text)
-                shown = text
         final = "<b>Re-ingest finished</b>\n" + _report_text(work.result())
-        if message is not None:
-            await _edit(message, final)
-        else:
-            await send(update, context, final)
-    finally:
-        context.bot_data[BUSY] = False
+    except IngestBusy:  # another ingest started between the check and the work
+        final = BUSY_TEXT
+    if message is not None:
+        await _edit(message, final)
+    else:
+        await send(update, context, final)
 
 
 async def _edit(message: Message, text: str) -> None:
@@ -221,8 +221,8 @@ async def ingest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             f"That file is too large ({_mb(document.file_size)}; limit {_mb(limit)}).",
         )
         return
-    if not _busy(context):
-        await send(update, context, "An ingest is already running; try again when it is done.")
+    if ctx.ingestor.busy:
+        await send(update, context, BUSY_TEXT)
         return
     await typing(update, context)
     await _in_background(update, context, _ingest_document(update, context, document))
@@ -233,19 +233,25 @@ async def _ingest_document(
 ) -> None:
     ctx = app_context(context)
     limit = ctx.settings.max_upload_bytes
-    try:
-        file = await context.bot.get_file(document.file_id)
-        data = bytes(await file.download_as_bytearray())
-        if len(data) > limit:
-            await send(update, context, f"That file is too large (limit {_mb(limit)}).")
-            return
-        name = Path(document.file_name or f"upload-{document.file_unique_id}.txt").name[:200]
-        result = await asyncio.to_thread(ctx.ingestor.ingest_bytes, f"telegram/{name}", data)
+    file = await context.bot.get_file(document.file_id)
+    data = bytes(await file.download_as_bytearray())
+    if len(data) > limit:
+        await send(update, context, f"That file is too large (limit {_mb(limit)}).")
+        return
+    name = Path(document.file_name or f"upload-{document.file_unique_id}.txt").name[:200]
+
+    def store() -> FileResult:
+        result = ctx.ingestor.ingest_bytes(f"telegram/{name}", data)
         if result.stored:
-            await asyncio.to_thread(ctx.ingestor.refresh_trending)
-        await send(update, context, _result_text(name, result))
-    finally:
-        context.bot_data[BUSY] = False
+            ctx.ingestor.refresh_trending()
+        return result
+
+    try:
+        result = await asyncio.to_thread(_alone(ctx.ingestor, store))
+    except IngestBusy:
+        await send(update, context, BUSY_TEXT)
+        return
+    await send(update, context, _result_text(name, result))
 
 
 def _document(message: Message | None) -> Document | None:
@@ -271,13 +277,13 @@ async def _ingest_paths(update: Update, context: ContextTypes.DEFAULT_TYPE, text
     except ValueError as exc:
         await send(update, context, f"Cannot read those paths: {esc(str(exc))}")
         return
-    if not _busy(context):
-        await send(update, context, "An ingest is already running; try again when it is done.")
-        return
     try:
-        report = await asyncio.to_thread(ctx.ingestor.ingest_paths, paths)
-    finally:
-        context.bot_data[BUSY] = False
+        report = await asyncio.to_thread(
+            _alone(ctx.ingestor, lambda: ctx.ingestor.ingest_paths(paths))
+        )
+    except IngestBusy:
+        await send(update, context, BUSY_TEXT)
+        return
     if not report.files:
         await send(update, context, "No files found there.")
         return

@@ -18,6 +18,8 @@ import re
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from briefings.text.words import LETTER_WORD
+
 if TYPE_CHECKING:
     from nupunkt import PunktSentenceTokenizer
 
@@ -38,8 +40,7 @@ _EXTRA_ABBREVIATIONS_TEXT = """
 """
 _EXTRA_ABBREVIATIONS = tuple(_EXTRA_ABBREVIATIONS_TEXT.split())
 
-# Same definition of a "word" as sumy's Tokenizer._is_word: letters, inner ' and -.
-WORD_RE = re.compile(r"[^\W\d_](?:[^\W\d_]|['’-](?=[^\W\d_]))*")
+WORD_RE = LETTER_WORD  # sumy's Tokenizer._is_word: letters, inner ' and -
 
 _DASH = r"(?:--|[—–]|-(?=\s))"
 # "(CNN)", "London (CNN) --", "Sanaa, Yemen (CNN)", "WASHINGTON (Reuters) -",

@@ -69,7 +69,7 @@ _UNIT = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 def as_utc(when: datetime | None) -> datetime | None:
     """Return ``when`` as an aware UTC datetime; a zone-less one is read as UTC.
 
-    Every reader's dates pass through here (see :func:`briefings.read.parse_document`),
+    Every reader's dates pass through here (see :func:`briefings.text.read.parse_document`),
     so the store only ever sees aware UTC times. A date without a time was parsed as
     midnight, so it keeps its day.
 
