@@ -17,6 +17,10 @@ class InvalidSetting(BriefingsError):
     """A user-supplied setting (time, time zone, follow query) is malformed; says why."""
 
 
+class BadQuery(BriefingsError):
+    """A search's filters cannot be used (unknown topic, unreadable date); says why."""
+
+
 def one_line(exc: BaseException, limit: int = 300) -> str:
     """A one-line reason for an unexpected error: its type and first line, bounded.
 

@@ -78,9 +78,15 @@ class IngestReport:
     def summary_line(self) -> str:
         """One line for logs and chat replies."""
         return (
-            f"{len(self.files)} files read, {self.stored} articles stored, "
-            f"{self.duplicates} duplicates, {self.skipped} unchanged, {len(self.errors)} errors"
+            f"{_count(len(self.files), 'file')} read, {self.stored} articles stored, "
+            f"{_count(self.duplicates, 'duplicate')}, {self.skipped} unchanged, "
+            f"{_count(len(self.errors), 'error')}"
         )
+
+
+def _count(n: int, noun: str) -> str:
+    """The count and its noun, plural unless one ("1 file", "2 files")."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def iter_input_files(paths: Iterable[Path]) -> Iterator[Path]:

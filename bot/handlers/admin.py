@@ -95,8 +95,13 @@ async def sources(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not counts:
         await send(update, context, "No articles yet.")
         return
-    lines = [f"<b>Sources</b> ({len(counts)} outlets)"]
-    lines += [f"{esc(outlet[:200])}: {count}" for outlet, count in counts]
+    named = sum(1 for outlet, _ in counts if outlet)
+    lines = [f"<b>Sources</b> ({named} outlet{'' if named == 1 else 's'})"]
+    # articles without an outlet are no outlet: listed (in count order) but not counted
+    lines += [
+        f"{esc(outlet[:200])}: {count}" if outlet else f"<i>no outlet given</i>: {count}"
+        for outlet, count in counts
+    ]
     for text in pack_blocks(lines, separator="\n"):
         await send(update, context, text)
 

@@ -12,8 +12,14 @@ from bot.format import esc
 from bot.handlers.common import args_text, page_buttons, show, typing
 from bot.render import page_text
 from briefings import browse as service
+from briefings.errors import BadQuery
 
 MAX_QUERY = 500
+USAGE = (
+    "Usage: /search &lt;words&gt; [topic:x] [source:y] [since:2d|today|yesterday|2026-11-30]"
+    " — e.g. <code>/search DeepSeek</code>, <code>/search tariffs since:2d</code>, "
+    "<code>/search chips topic:china</code>"
+)
 SAVED = "saved_searches"
 
 
@@ -21,12 +27,7 @@ async def search(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Search the archive: /search <words> [topic:x] [source:y] [since:2d]."""
     query = args_text(context)
     if not query:
-        await show(
-            update,
-            context,
-            "Usage: /search &lt;words&gt; — e.g. <code>/search DeepSeek</code>, "
-            "<code>/search tariffs since:2d</code>, <code>/search chips topic:china</code>",
-        )
+        await show(update, context, USAGE)
         return
     await _results(update, context, query[:MAX_QUERY], 0)
 
@@ -65,8 +66,18 @@ async def _results(
     ctx = app_context(context)
     if update.callback_query is None:
         await typing(update, context)
-    with ctx.sessions() as session:
-        result = service.search(session, query, page=page)
+    try:
+        with ctx.sessions() as session:
+            result = service.search(
+                session,
+                query,
+                page=page,
+                taxonomy=ctx.taxonomy,
+                timezone=ctx.settings.default_timezone,
+            )
+    except BadQuery as exc:
+        await show(update, context, f"{esc(str(exc))}\n\n{USAGE}")
+        return
     shown = esc(query if len(query) <= 60 else query[:59] + "…")
     if not result.items:
         text = f"Nothing found for “{shown}”." if page == 0 else "No more results."
