@@ -80,7 +80,7 @@ def entry(
         text = highlight(view.snippet[:summary_limit])
     else:
         text = esc(shorten(" ".join(view.summary), summary_limit))
-    title = esc(shorten(view.title, TITLE_LIMIT))
+    title = esc(title_text(view.title, TITLE_LIMIT))
     return _lines(f"<b>{head}{title}</b>", outlet_line(view), text, f"/read_{view.id}")
 
 
@@ -102,7 +102,7 @@ def page_text(
 
 def article_messages(view: ArticleView, *, limit: int = MAX_MESSAGE) -> list[str]:
     """The full article split at paragraph boundaries into messages of ≤ ``limit`` units."""
-    header = _lines(f"<b>{esc(shorten(view.title, HEADER_TITLE_LIMIT))}</b>", outlet_line(view))
+    header = _lines(f"<b>{esc(title_text(view.title, HEADER_TITLE_LIMIT))}</b>", outlet_line(view))
     if view.byline:
         header += f"\n<i>By {esc(shorten(view.byline, 200))}</i>"
     if view.url:
@@ -157,6 +157,11 @@ def _clip(text: str, limit: int) -> str:
     return shorten(" ".join(text.split()), limit)
 
 
+def title_text(title: str, limit: int) -> str:
+    """A title for display: :func:`_clip`, and "(untitled)" when nothing visible is left."""
+    return _clip(title, limit) or "(untitled)"
+
+
 def outlet_text(entry: BriefingEntry, limit: int = 400) -> str:
     """The outlets line, e.g. "Reuters · also in: BBC, CNN · 3 reports" (≤ ``limit`` chars)."""
     parts = [_clip(entry.outlet, 100)] if entry.outlet else []
@@ -196,7 +201,7 @@ def entry_html(entry: BriefingEntry) -> str:
     for summary_limit, title_limit in _LIMITS:
         summary = _clip(" ".join(entry.summary), summary_limit) if summary_limit else ""
         outlets = outlet_text(entry)
-        parts = [f"<b>{esc(_clip(entry.title, title_limit))}</b>"]
+        parts = [f"<b>{esc(title_text(entry.title, title_limit))}</b>"]
         if outlets:
             parts.append(f"<i>{esc(outlets)}</i>")
         if summary:
@@ -212,7 +217,7 @@ def entry_html(entry: BriefingEntry) -> str:
 
 def entry_plain(entry: BriefingEntry) -> str:
     """One entry as plain text."""
-    lines = [_clip(entry.title, TITLE_LIMIT)]
+    lines = [title_text(entry.title, TITLE_LIMIT)]
     if outlet_text(entry):
         lines.append(f"  {outlet_text(entry)}")
     summary = _clip(" ".join(entry.summary), SUMMARY_LIMIT)
