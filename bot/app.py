@@ -10,7 +10,7 @@ from telegram import BotCommand, BotCommandScopeChat, BotCommandScopeDefault, Li
 from telegram.ext import Application, ApplicationBuilder, Defaults
 from telegram.request import BaseRequest
 
-from bot.context import KEY, AppContext, sync_topics
+from bot.context import CONTEXT_TYPES, KEY, AppContext, sync_topics
 from bot.handlers import (
     admin,
     brief,
@@ -26,6 +26,7 @@ from bot.handlers import (
 from bot.jobs import register_jobs
 from bot.sendgate import GateRateLimiter
 from bot.settings import Settings, SettingsError
+from bot.terminal import TerminalRequest
 from briefings.ingest import Ingestor
 from briefings.pipeline import PipelineConfig
 from briefings.topics.taxonomy import load_taxonomy
@@ -103,6 +104,7 @@ def build_application(
         .base_file_url(settings.telegram_file_base_url)
         .defaults(Defaults(link_preview_options=LinkPreviewOptions(is_disabled=True)))
         .post_init(_set_commands)
+        .context_types(CONTEXT_TYPES)
     )
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
@@ -111,13 +113,14 @@ def build_application(
         limiter = GateRateLimiter(settings.send_rate_per_second)
         builder = builder.rate_limiter(limiter)  # type: ignore[arg-type]
     application = builder.build()
+    ctx.terminal = isinstance(request, TerminalRequest)  # decided here, once
     application.bot_data[KEY] = ctx
     application.add_handler(gate.build_gate(admin.HANDLERS), group=-1)  # addressing, admins, chats
     for module in (start, browse, search, read, subscriptions, admin, brief, membership):
         application.add_handlers(module.HANDLERS)
     application.add_handler(errors.UNKNOWN)  # last in group 0: only unmatched commands
     application.add_error_handler(errors.error_handler)
-    if request is None:  # Telegram, not the terminal chat: scheduled briefings and inbox
+    if not ctx.terminal:  # Telegram: scheduled briefings and inbox
         register_jobs(application, ctx)
     return application
 

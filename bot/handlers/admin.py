@@ -16,9 +16,9 @@ from typing import Any, TypeVar
 from telegram import Document, Message, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
-from telegram.ext import CommandHandler, ContextTypes, MessageHandler, filters
+from telegram.ext import CommandHandler, MessageHandler, filters
 
-from bot.context import app_context
+from bot.context import BotContext
 from bot.format import cut_html, esc, pack_blocks
 from bot.handlers.common import args_text, command_of, send, typing
 from bot.render import when
@@ -47,11 +47,11 @@ USAGE_INGEST = (
 )
 
 
-async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def stats(update: Update, context: BotContext) -> None:
     """Show store statistics: documents, articles, stories, topics, subscribers, errors."""
     await typing(update, context)
     now = datetime.now(UTC)
-    with app_context(context).sessions() as session:
+    with context.app.sessions() as session:
         st = store_stats(session, now)
         today = deliveries.delivery_counts(session, *deliveries.day_bounds(now))
     lines = [
@@ -87,10 +87,10 @@ def scheduler_line(jobs: list[JobHealth], now: datetime) -> str:
     return "Scheduler: " + ", ".join(parts)
 
 
-async def sources(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def sources(update: Update, context: BotContext) -> None:
     """List the outlets with their article counts."""
     await typing(update, context)
-    with app_context(context).sessions() as session:
+    with context.app.sessions() as session:
         counts = source_counts(session)
     if not counts:
         await send(update, context, "No articles yet.")
@@ -117,18 +117,18 @@ def _alone(ingestor: Ingestor, work: Callable[[], T]) -> Callable[[], T]:
 
 
 async def _in_background(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, work: Coroutine[Any, Any, None]
+    update: Update, context: BotContext, work: Coroutine[Any, Any, None]
 ) -> None:
     """Run long work without holding up other chats; inline in the terminal chat."""
-    if app_context(context).settings.telegram_bot_token is None:
+    if context.app.terminal:
         await work  # a terminal script expects its commands to run in order
     else:
         context.application.create_task(work, update=update)  # errors reach the handler
 
 
-async def reingest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def reingest(update: Update, context: BotContext) -> None:
     """Re-derive every article from the stored raw documents, showing progress."""
-    ctx = app_context(context)
+    ctx = context.app
     if ctx.ingestor.busy:
         await send(update, context, BUSY_TEXT)
         return
@@ -139,9 +139,9 @@ async def reingest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def _reingest(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, message: Message | None, total: int
+    update: Update, context: BotContext, message: Message | None, total: int
 ) -> None:
-    ctx = app_context(context)
+    ctx = context.app
     done: list[FileResult] = []
     reingest = _alone(ctx.ingestor, lambda: ctx.ingestor.reingest(done.append))
     work = asyncio.ensure_future(asyncio.to_thread(reingest))
@@ -193,9 +193,9 @@ def _result_text(name: str, result: FileResult) -> str:
     return head + f"{result.stored} articles stored, {result.duplicates} duplicates dropped."
 
 
-async def ingest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def ingest(update: Update, context: BotContext) -> None:
     """Ingest a dump file sent with /ingest (or replied to); /ingest <path> in the terminal."""
-    ctx = app_context(context)
+    ctx = context.app
     message = update.effective_message
     document = _document(message)
     if document is None:
@@ -228,10 +228,8 @@ async def ingest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await _in_background(update, context, _ingest_document(update, context, document))
 
 
-async def _ingest_document(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, document: Document
-) -> None:
-    ctx = app_context(context)
+async def _ingest_document(update: Update, context: BotContext, document: Document) -> None:
+    ctx = context.app
     limit = ctx.settings.max_upload_bytes
     file = await context.bot.get_file(document.file_id)
     data = bytes(await file.download_as_bytearray())
@@ -263,15 +261,15 @@ def _document(message: Message | None) -> Document | None:
     return replied.document if replied is not None else None
 
 
-def _in_terminal(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+def _in_terminal(update: Update, context: BotContext) -> bool:
     """True in the local terminal chat (no bot token; chat 0), never on Telegram."""
     chat = update.effective_chat
-    no_telegram = app_context(context).settings.telegram_bot_token is None
+    no_telegram = context.app.terminal
     return no_telegram and chat is not None and chat.id == TERMINAL_CHAT_ID
 
 
-async def _ingest_paths(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> None:
-    ctx = app_context(context)
+async def _ingest_paths(update: Update, context: BotContext, text: str) -> None:
+    ctx = context.app
     try:
         paths = [Path(part).expanduser() for part in shlex.split(text)]
     except ValueError as exc:
@@ -294,10 +292,10 @@ def _mb(size: int) -> str:
     return f"{size / 1_048_576:.1f} MB"
 
 
-async def reload_topics(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def reload_topics(update: Update, context: BotContext) -> None:
     """Re-read the taxonomy (default file plus TOPICS_FILE) without a restart."""
     try:
-        taxonomy = app_context(context).reload_taxonomy()
+        taxonomy = context.app.reload_taxonomy()
     except TaxonomyError as exc:
         await send(update, context, f"Topics not reloaded, the old ones stay: {esc(str(exc))}")
         return

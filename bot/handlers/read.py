@@ -10,9 +10,9 @@ import asyncio
 import re
 
 from telegram import Update
-from telegram.ext import CallbackQueryHandler, ContextTypes, MessageHandler, filters
+from telegram.ext import CallbackQueryHandler, MessageHandler, filters
 
-from bot.context import AppContext, app_context
+from bot.context import AppContext, BotContext
 from bot.handlers.common import page_buttons, send, show
 from bot.render import article_page, article_pages
 from briefings import browse as service
@@ -22,7 +22,7 @@ READ_COMMAND = re.compile(r"^/read_(\d{1,12})(?:@\w+)?(?:\s|$)")
 SEND_WHOLE = 3  # messages: longer articles are paged
 
 
-async def read_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def read_command(update: Update, context: BotContext) -> None:
     """Send the full article named by /read_<id>."""
     message = update.effective_message
     match = READ_COMMAND.match(message.text or "") if message else None
@@ -32,14 +32,14 @@ async def read_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     await _read(update, context, int(match.group(1)))
 
 
-async def read_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def read_button(update: Update, context: BotContext) -> None:
     """Send the full article of a Read button (``read:<id>``)."""
     assert update.callback_query is not None
     await update.callback_query.answer()
     await _read(update, context, int((update.callback_query.data or "read:0").split(":")[1]))
 
 
-async def page_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def page_button(update: Update, context: BotContext) -> None:
     """Turn a long article's page (``article:<id>:<page>``), editing the message in place."""
     assert update.callback_query is not None
     _, article_id, page = (update.callback_query.data or "article:0:0").split(":")
@@ -52,9 +52,9 @@ def _pages(ctx: AppContext, article_id: int) -> list[str]:
 
 
 async def _read(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, article_id: int, page: int | None = None
+    update: Update, context: BotContext, article_id: int, page: int | None = None
 ) -> None:
-    ctx = app_context(context)
+    ctx = context.app
     try:  # a megabyte of text takes a moment to split: not on the event loop
         pages = await asyncio.to_thread(_pages, ctx, article_id)
     except NotFound:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import CommandHandler, ContextTypes
+from telegram.ext import CommandHandler
 
-from bot.context import app_context
+from bot.context import BotContext
 from bot.format import esc
 from bot.handlers.admin import MENU as ADMIN_MENU
 from bot.handlers.common import send
@@ -43,9 +43,9 @@ HELP = """<b>briefbot</b> serves short briefings of the news it has ingested.
 Any plain text you send in a private chat is searched."""
 
 
-async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def start(update: Update, context: BotContext) -> None:
     """Welcome the user; ``/start topic_<slug>`` subscribes straight to a topic."""
-    ctx = app_context(context)
+    ctx = context.app
     chat = update.effective_chat
     payload = (context.args or [""])[0]
     note = ""
@@ -68,7 +68,7 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     )
 
 
-async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def help_command(update: Update, context: BotContext) -> None:
     """Explain the commands."""
     if update.callback_query:
         await update.callback_query.answer()
