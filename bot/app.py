@@ -10,7 +10,7 @@ from telegram import BotCommand, BotCommandScopeChat, BotCommandScopeDefault, Li
 from telegram.ext import Application, ApplicationBuilder, Defaults
 from telegram.request import BaseRequest
 
-from bot.context import KEY, AppContext, sync_topics
+from bot.context import CONTEXT_TYPES, KEY, AppContext, sync_topics
 from bot.handlers import (
     admin,
     brief,
@@ -25,42 +25,63 @@ from bot.handlers import (
 )
 from bot.jobs import register_jobs
 from bot.sendgate import GateRateLimiter
-from bot.settings import Settings
+from bot.settings import Settings, SettingsError
+from bot.terminal import TerminalRequest
 from briefings.ingest import Ingestor
 from briefings.pipeline import PipelineConfig
 from briefings.topics.taxonomy import load_taxonomy
-from storage.engine import make_engine, make_session_factory
+from storage.engine import make_session_factory, open_engine
 from storage.models import Article
-from storage.schema import ensure_schema
+from storage.schema import ensure_schema, require_schema
 
 log = logging.getLogger(__name__)
 
 ADMIN_COMMANDS: list[tuple[str, str]] = admin.MENU
 
 
-def build_context(settings: Settings) -> AppContext:
+def build_context(settings: Settings, *, read_only: bool = False) -> AppContext:
     """Open the store (upgrading its schema or refusing), load the taxonomy, sync topics.
 
+    Args:
+        settings: validated settings.
+        read_only: write nothing: refuse a missing or old schema, leave the topics table.
+
     Raises:
+        storage.errors.StoreUnavailable: the database URL is unusable (one-line reason).
+        storage.errors.StoreNotReady: read-only and the store has no current schema.
         storage.errors.SchemaOutOfDate: the schema is old and auto-upgrade is off.
         briefings.errors.TaxonomyError: the topics file is invalid.
     """
-    engine = make_engine(settings.database_url)
-    ensure_schema(engine, auto_upgrade=settings.db_auto_upgrade)
+    engine = open_engine(settings.database_url, create=not read_only)
+    if read_only:
+        require_schema(engine)
+    else:
+        ensure_schema(engine, auto_upgrade=settings.db_auto_upgrade)
     sessions = make_session_factory(engine)
     taxonomy = load_taxonomy(extra=settings.topics_file)
-    sync_topics(sessions, taxonomy)
+    if not read_only:
+        sync_topics(sessions, taxonomy)
     config = PipelineConfig(taxonomy=taxonomy, summarizer=settings.summarizer)
     return AppContext(settings, sessions, taxonomy, Ingestor(sessions, config))
 
 
 def ingest_seeds_if_empty(ctx: AppContext) -> int:
-    """On first start with an empty store, ingest the seed dumps; return articles stored."""
+    """On first start with an empty store, ingest the seed dumps; return articles stored.
+
+    Raises:
+        bot.settings.SettingsError: the store is empty and SEEDS_DIR is not a folder.
+    """
     with ctx.sessions() as session:
         count = session.scalar(select(func.count(Article.id))) or 0
     seeds = Path(ctx.settings.seeds_dir)
-    if count or not seeds.is_dir():
+    if count:
         return 0
+    if not seeds.is_dir():
+        raise SettingsError(
+            f"SEEDS_DIR: the store is empty and there is no seeds folder at {seeds.absolute()}; "
+            "set SEEDS_DIR to a folder of dumps (an empty one to start empty) or run "
+            "`briefbot ingest PATH` first"
+        )
     log.info("empty store: ingesting seeds from %s", seeds)
     return ctx.ingestor.ingest_paths([seeds]).stored
 
@@ -83,6 +104,7 @@ def build_application(
         .base_file_url(settings.telegram_file_base_url)
         .defaults(Defaults(link_preview_options=LinkPreviewOptions(is_disabled=True)))
         .post_init(_set_commands)
+        .context_types(CONTEXT_TYPES)
     )
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
@@ -91,13 +113,14 @@ def build_application(
         limiter = GateRateLimiter(settings.send_rate_per_second)
         builder = builder.rate_limiter(limiter)  # type: ignore[arg-type]
     application = builder.build()
+    ctx.terminal = isinstance(request, TerminalRequest)  # decided here, once
     application.bot_data[KEY] = ctx
     application.add_handler(gate.build_gate(admin.HANDLERS), group=-1)  # addressing, admins, chats
     for module in (start, browse, search, read, subscriptions, admin, brief, membership):
         application.add_handlers(module.HANDLERS)
     application.add_handler(errors.UNKNOWN)  # last in group 0: only unmatched commands
     application.add_error_handler(errors.error_handler)
-    if request is None:  # Telegram, not the terminal chat: scheduled briefings and inbox
+    if not ctx.terminal:  # Telegram: scheduled briefings and inbox
         register_jobs(application, ctx)
     return application
 

@@ -17,7 +17,13 @@ from urllib.parse import urlsplit
 from bot.logs import configure_logging
 from bot.settings import Settings, SettingsError
 from briefings.errors import BriefingsError
-from storage.errors import StorageError
+from storage.errors import (
+    LockHeld,
+    SchemaOutOfDate,
+    StorageError,
+    StoreNotReady,
+    StoreUnavailable,
+)
 
 if TYPE_CHECKING:
     from bot.context import AppContext
@@ -52,22 +58,50 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``briefbot`` console script."""
+    """Entry point of the ``briefbot`` console script.
+
+    Exit status: 0 done, 1 the command failed, 2 a configuration or start-up problem
+    (printed as one line naming the setting), 130 interrupted.
+    """
     args = parser().parse_args(argv)
     _load_dotenv()
     try:
         settings = Settings.from_env(os.environ)
     except SettingsError as exc:
-        print(f"briefbot: configuration error: {exc}", file=sys.stderr)
-        return 2
-    configure_logging(settings.log_level, settings.telegram_bot_token)
+        return _refuse(f"configuration error: {exc}")
+    configure_logging(log_level(settings, args.command), settings.telegram_bot_token)
     try:
         return COMMANDS[args.command](settings, args)
+    except SettingsError as exc:
+        return _refuse(f"configuration error: {exc}")
+    except (StoreUnavailable, StoreNotReady) as exc:
+        return _refuse(f"DATABASE_URL: {exc}")
+    except LockHeld as exc:
+        return _refuse(
+            f"DATABASE_URL: another `briefbot run` is already serving this store ({exc}); "
+            "stop it first, or give this one its own DATABASE_URL"
+        )
+    except SchemaOutOfDate as exc:
+        return _refuse(str(exc))
     except (StorageError, BriefingsError) as exc:
         print(f"briefbot: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130
+
+
+def _refuse(message: str) -> int:
+    """Print a start-up problem as one line on stderr; return exit status 2."""
+    print(f"briefbot: {' '.join(message.split())}", file=sys.stderr)
+    return 2
+
+
+def log_level(settings: Settings, command: str) -> str:
+    """LOG_LEVEL if set; else WARNING in the terminal chat (replies only), INFO otherwise."""
+    if settings.log_level:
+        return settings.log_level
+    terminal = command == "chat" or (command == "run" and not settings.telegram_bot_token)
+    return "WARNING" if terminal else "INFO"
 
 
 def _load_dotenv() -> None:
@@ -81,23 +115,30 @@ def _load_dotenv() -> None:
 def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     """Serve Telegram by polling (or webhook) when a token is set; else the terminal chat."""
     from bot.app import build_application, build_context, ingest_seeds_if_empty
+    from storage.locks import acquire_store_lock
 
     ctx = build_context(settings)
-    ingest_seeds_if_empty(ctx)
     if not settings.telegram_bot_token:
+        ingest_seeds_if_empty(ctx)
         log.info("TELEGRAM_BOT_TOKEN is not set: serving the terminal chat")
         return _terminal(settings, ctx)
-    application = build_application(settings, ctx)
-    if settings.webhook_url:
-        application.run_webhook(
-            listen=settings.webhook_listen,
-            port=settings.webhook_port,
-            url_path=urlsplit(settings.webhook_url).path.strip("/"),  # Telegram posts to the URL
-            webhook_url=settings.webhook_url,
-            secret_token=settings.webhook_secret,
-        )
-    else:
-        application.run_polling()
+    # one Telegram server per store, taken before anything else writes
+    lock = acquire_store_lock(ctx.sessions.kw["bind"], "poller")
+    try:
+        ingest_seeds_if_empty(ctx)
+        application = build_application(settings, ctx)
+        if settings.webhook_url:
+            application.run_webhook(
+                listen=settings.webhook_listen,
+                port=settings.webhook_port,
+                url_path=urlsplit(settings.webhook_url).path.strip("/"),  # Telegram posts here
+                webhook_url=settings.webhook_url,
+                secret_token=settings.webhook_secret,
+            )
+        else:
+            application.run_polling()
+    finally:
+        lock.release()
     return 0
 
 
@@ -162,7 +203,7 @@ def cmd_search(settings: Settings, args: argparse.Namespace) -> int:
     from bot.app import build_context
     from briefings import browse as service
 
-    ctx = build_context(settings)
+    ctx = build_context(settings, read_only=True)
     with ctx.sessions() as session:
         page = service.search(session, " ".join(args.query), size=10)
     if not page.items:
@@ -179,7 +220,7 @@ def cmd_topics(settings: Settings, args: argparse.Namespace) -> int:
     from bot.render import topics_text
     from briefings import browse as service
 
-    ctx = build_context(settings)
+    ctx = build_context(settings, read_only=True)
     with ctx.sessions() as session:
         print(visible_text(topics_text(service.topics_overview(session, ctx.taxonomy))))
     return 0
@@ -199,7 +240,7 @@ def cmd_brief(settings: Settings, args: argparse.Namespace) -> int:
     if since is None:
         print(f"briefbot: --since takes 12h, 2d, 1w or a date, not {args.since!r}", file=sys.stderr)
         return 2
-    ctx = build_context(settings)
+    ctx = build_context(settings, read_only=True)
     slugs = []
     for name in filter(None, (part.strip() for part in args.topics.split(","))):
         topic = find_topic(ctx.taxonomy, name)
@@ -219,7 +260,7 @@ def cmd_stats(settings: Settings, args: argparse.Namespace) -> int:
     from bot.app import build_context
     from storage.queries import store_stats
 
-    ctx = build_context(settings)
+    ctx = build_context(settings, read_only=True)
     with ctx.sessions() as session:
         print(json.dumps(asdict(store_stats(session)), default=str, indent=2))
     return 0
@@ -238,7 +279,7 @@ def cmd_deliveries(settings: Settings, args: argparse.Namespace) -> int:
         print(f"briefbot: --date takes YYYY-MM-DD, not {args.date!r}", file=sys.stderr)
         return 2
     start, end = deliveries.day_bounds(day or datetime.now(UTC))
-    ctx = build_context(settings)
+    ctx = build_context(settings, read_only=True)
     with ctx.sessions() as session:
         rows = deliveries.deliveries_between(session, start, end)
         counts = deliveries.delivery_counts(session, start, end)
@@ -254,10 +295,10 @@ def cmd_deliveries(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_db(settings: Settings, args: argparse.Namespace) -> int:
     """Upgrade the schema, or show its revision."""
-    from storage.engine import make_engine
+    from storage.engine import open_engine
     from storage.schema import current_revision, head_revision, upgrade
 
-    engine = make_engine(settings.database_url)
+    engine = open_engine(settings.database_url, create=args.action == "upgrade")
     if args.action == "upgrade":
         upgrade(engine)
     print(f"schema revision: {current_revision(engine)} (newest: {head_revision(engine)})")

@@ -1,12 +1,16 @@
-"""What handlers need, built once at start-up and stored in ``application.bot_data``."""
+"""What handlers need: the app's services, built once at start-up, and the typed PTB context.
+
+Handlers and jobs get a :class:`BotContext` (PTB's ``ContextTypes`` pattern), whose
+``context.app`` is the :class:`AppContext`; nothing reads untyped ``bot_data`` keys.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
-from telegram.ext import ContextTypes
+from telegram.ext import CallbackContext, ContextTypes, ExtBot
 
 from bot.settings import Settings
 from briefings.ingest import Ingestor
@@ -18,12 +22,15 @@ KEY = "briefbot"
 
 @dataclass
 class AppContext:
-    """Settings, the session factory, the taxonomy and the ingest worker."""
+    """Settings, the session factory, the taxonomy, the ingest worker and per-process state."""
 
     settings: Settings
     sessions: sessionmaker[Session]
     taxonomy: Taxonomy
     ingestor: Ingestor
+    terminal: bool = False  # the local terminal chat, not Telegram: set by build_application
+    seen_chats: set[int] = field(default_factory=set)  # chats recorded since start-up
+    saved_searches: dict[str, str] = field(default_factory=dict)  # pagination key -> query
 
     def reload_taxonomy(self) -> Taxonomy:
         """Re-read the taxonomy files and tag new articles with them from now on.
@@ -44,7 +51,14 @@ def sync_topics(sessions: sessionmaker[Session], taxonomy: Taxonomy) -> None:
         documents.sync_topics(session, [(t.slug, t.label) for t in taxonomy.topics])
 
 
-def app_context(context: ContextTypes.DEFAULT_TYPE | Any) -> AppContext:
-    """Return the AppContext of the running application."""
-    value: AppContext = context.application.bot_data[KEY]
-    return value
+class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
+    """PTB's callback context plus the app's services (``context.app``)."""
+
+    @property
+    def app(self) -> AppContext:
+        """The running application's :class:`AppContext`."""
+        value: AppContext = self.application.bot_data[KEY]
+        return value
+
+
+CONTEXT_TYPES = ContextTypes(context=BotContext)

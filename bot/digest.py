@@ -6,6 +6,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from bot.format import MAX_MESSAGE, esc, utf16_len
 from bot.render import briefing_messages
 from briefings.digest.briefing import load_subscribers, todays_briefing
 from briefings.digest.composer import MAX_STORIES, ComposedBriefing, Composer
@@ -32,6 +33,7 @@ def save_briefing(
         story_ids=composed.story_ids,
         messages=briefing_messages(composed),
         now=now,
+        composed_for=composed.subscriptions,
     )
 
 
@@ -46,9 +48,11 @@ def brief_messages(
 ) -> list[str]:
     """Today's briefing for a chat as HTML messages (what ``/brief`` shows).
 
-    The chat's newest non-empty briefing of today (local time) is shown again; otherwise a
-    new one is composed from its subscriptions (all topics when it has none) and stored
-    when it holds any story.
+    The chat's newest non-empty briefing of today (local time) is shown again while the
+    chat's subscriptions are those it was composed for; otherwise a new one is composed
+    from the current subscriptions (all topics when there are none; after a change, over
+    the earlier briefing's window, with a first line saying so) and stored when it holds
+    any story.
 
     Args:
         session: the caller's transaction (a new briefing is written to it).
@@ -60,9 +64,27 @@ def brief_messages(
     """
     subscriber = load_subscribers(session, [chat_id], default_timezone=default_timezone)[chat_id]
     today = todays_briefing(session, chat_id, now=now, timezone=subscriber.timezone)
-    if today is not None and today.messages:
+    composed_for = None if today is None else today.composed_for
+    unchanged = composed_for is None or tuple(composed_for) == subscriber.subscriptions
+    if today is not None and today.messages and unchanged:
         return list(today.messages)
-    composed = Composer(session, taxonomy, now, max_stories=max_stories).compose(subscriber)
+    composer = Composer(session, taxonomy, now, max_stories=max_stories)
+    if today is None:
+        composed = composer.compose(subscriber)
+    else:  # the subscriptions changed: today's briefing again, for the current ones
+        composed = composer.compose(subscriber, today.since, exclude_sent=False)
     if not composed.empty:
         save_briefing(session, chat_id, composed, now)
-    return briefing_messages(composed)
+    messages = briefing_messages(composed)
+    return messages if today is None else with_note(RECOMPOSED, messages)
+
+
+RECOMPOSED = "Your subscriptions changed since today's earlier briefing: composed again for them."
+
+
+def with_note(note: str, messages: list[str]) -> list[str]:
+    """Put an italic note line before the first message (as its own message if it must)."""
+    line = f"<i>{esc(note)}</i>"
+    if messages and utf16_len(f"{line}\n\n{messages[0]}") <= MAX_MESSAGE:
+        return [f"{line}\n\n{messages[0]}", *messages[1:]]
+    return [line, *messages]

@@ -35,7 +35,8 @@ from bot.context import KEY, AppContext
 from bot.delivery import Deliverer, DeliveryConfig, briefing_composer
 from bot.jobstore import AppJobStore, jobstore_engine
 from bot.sendgate import GateRateLimiter
-from briefings.ingest import iter_input_files
+from briefings.errors import IngestBusy
+from briefings.ingest import Ingestor, IngestReport, iter_input_files
 from storage import deliveries, heartbeats
 
 log = logging.getLogger(__name__)
@@ -209,6 +210,11 @@ class InboxWatch:
             self.seen[str(path)] = (stat.st_size, stat.st_mtime_ns)
 
 
+def _ingest_alone(ingestor: Ingestor, paths: list[Path]) -> IngestReport:
+    with ingestor.exclusive(wait=False):
+        return ingestor.ingest_paths(paths)
+
+
 @heartbeat("inbox")
 async def inbox_job(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Ingest new or changed dumps from the inbox folder."""
@@ -220,7 +226,11 @@ async def inbox_job(application: Application[Any, Any, Any, Any, Any, Any]) -> N
     paths = await asyncio.to_thread(watch.changed, inbox)
     if not paths:
         return
-    report = await asyncio.to_thread(ctx.ingestor.ingest_paths, paths)
+    try:
+        report = await asyncio.to_thread(_ingest_alone, ctx.ingestor, paths)
+    except IngestBusy:  # an admin's ingest is running: these files wait for the next round
+        log.info("inbox: an ingest is running; %d files wait for the next round", len(paths))
+        return
     watch.mark(paths)  # ingest is idempotent by content hash: this only saves re-reading
     log.info("inbox: %s", report.summary_line())
 

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from datetime import datetime
 from functools import lru_cache
+from urllib.parse import urlsplit
 
 from bot.format import (
     MAX_MESSAGE,
     esc,
+    esc_attr,
     highlight,
     pack_blocks,
     split_plain,
@@ -24,6 +26,8 @@ from briefings.digest.briefing import BriefingEntry, ComposedBriefing, Sections
 SUMMARY_LIMIT = 900
 TITLE_LIMIT = 300  # in lists; /read shows up to HEADER_TITLE_LIMIT
 HEADER_TITLE_LIMIT = 1000
+URL_LIMIT = 2000
+PAGE_LINE_ROOM = 40  # "Page 12345 of 12345" and its blank line
 OUTLETS_SHOWN = 5
 ENTRY_BUDGET = 2900  # escaped briefing entry; a section header (≤ 100 characters) fits beside it
 LABEL_LIMIT = 100
@@ -76,7 +80,7 @@ def entry(
         text = highlight(view.snippet[:summary_limit])
     else:
         text = esc(shorten(" ".join(view.summary), summary_limit))
-    title = esc(shorten(view.title, TITLE_LIMIT))
+    title = esc(title_text(view.title, TITLE_LIMIT))
     return _lines(f"<b>{head}{title}</b>", outlet_line(view), text, f"/read_{view.id}")
 
 
@@ -96,18 +100,42 @@ def page_text(
     return text
 
 
-def article_messages(view: ArticleView) -> list[str]:
-    """The full article split at paragraph boundaries into messages."""
-    header = _lines(f"<b>{esc(shorten(view.title, HEADER_TITLE_LIMIT))}</b>", outlet_line(view))
+def article_messages(view: ArticleView, *, limit: int = MAX_MESSAGE) -> list[str]:
+    """The full article split at paragraph boundaries into messages of ≤ ``limit`` units."""
+    header = _lines(f"<b>{esc(title_text(view.title, HEADER_TITLE_LIMIT))}</b>", outlet_line(view))
     if view.byline:
         header += f"\n<i>By {esc(shorten(view.byline, 200))}</i>"
+    if view.url:
+        header += f"\nSource: {source_link(view.url)}"
     blocks = [header]
     for paragraph in view.body.split("\n\n"):
         paragraph = paragraph.strip()
         if paragraph:
             # escaping can lengthen text ("&" -> "&amp;"): split with room to spare
-            blocks.extend(esc(piece) for piece in split_plain(paragraph, MAX_MESSAGE // 2))
-    return pack_blocks(blocks)
+            blocks.extend(esc(piece) for piece in split_plain(paragraph, limit // 2))
+    return pack_blocks(blocks, limit=limit)
+
+
+def article_page(pages: list[str], page: int) -> str:
+    """One page of :func:`article_pages` with its "Page k of n" line."""
+    return f"{pages[page]}\n\n<i>Page {page + 1} of {len(pages)}</i>"
+
+
+def article_pages(view: ArticleView) -> list[str]:
+    """The full article as messages with room left for :func:`article_page`'s line."""
+    return article_messages(view, limit=MAX_MESSAGE - PAGE_LINE_ROOM)
+
+
+def source_link(url: str) -> str:
+    """An article's URL as an HTML link named by its host; plain text unless http(s)."""
+    url = url.strip()[:URL_LIMIT]
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return esc(shorten(url, 200))
+    return f'<a href="{esc_attr(url)}">{esc(parts.hostname)}</a>'
 
 
 def topics_text(overview: TopicsOverview) -> str:
@@ -129,6 +157,11 @@ def _clip(text: str, limit: int) -> str:
     return shorten(" ".join(text.split()), limit)
 
 
+def title_text(title: str, limit: int) -> str:
+    """A title for display: :func:`_clip`, and "(untitled)" when nothing visible is left."""
+    return _clip(title, limit) or "(untitled)"
+
+
 def outlet_text(entry: BriefingEntry, limit: int = 400) -> str:
     """The outlets line, e.g. "Reuters · also in: BBC, CNN · 3 reports" (≤ ``limit`` chars)."""
     parts = [_clip(entry.outlet, 100)] if entry.outlet else []
@@ -139,6 +172,18 @@ def outlet_text(entry: BriefingEntry, limit: int = 400) -> str:
     if entry.reports > 1:
         parts.append(f"{entry.reports} reports")
     return _clip(" · ".join(parts), limit)
+
+
+def reports_text(entry: BriefingEntry) -> str:
+    """The other reports, each with its command: "Reports: BBC /read_12 · /read_13"."""
+    if not entry.other_reports:
+        return ""
+    shown = [
+        f"{_clip(outlet, 40)} /read_{aid}" if outlet else f"/read_{aid}"
+        for aid, outlet in entry.other_reports[:OUTLETS_SHOWN]
+    ]
+    more = len(entry.other_reports) - OUTLETS_SHOWN
+    return "Reports: " + " · ".join(shown) + (f" · and {more} more" if more > 0 else "")
 
 
 # (summary, title) length limits tried in turn until the escaped entry fits its budget
@@ -156,12 +201,14 @@ def entry_html(entry: BriefingEntry) -> str:
     for summary_limit, title_limit in _LIMITS:
         summary = _clip(" ".join(entry.summary), summary_limit) if summary_limit else ""
         outlets = outlet_text(entry)
-        parts = [f"<b>{esc(_clip(entry.title, title_limit))}</b>"]
+        parts = [f"<b>{esc(title_text(entry.title, title_limit))}</b>"]
         if outlets:
             parts.append(f"<i>{esc(outlets)}</i>")
         if summary:
             parts.append(esc(summary))
         parts.append(f"/read_{entry.article_id}")
+        if entry.other_reports:
+            parts.append(esc(reports_text(entry)))
         block = "\n".join(parts)
         if utf16_len(block) <= ENTRY_BUDGET:
             break
@@ -170,13 +217,15 @@ def entry_html(entry: BriefingEntry) -> str:
 
 def entry_plain(entry: BriefingEntry) -> str:
     """One entry as plain text."""
-    lines = [_clip(entry.title, TITLE_LIMIT)]
+    lines = [title_text(entry.title, TITLE_LIMIT)]
     if outlet_text(entry):
         lines.append(f"  {outlet_text(entry)}")
     summary = _clip(" ".join(entry.summary), SUMMARY_LIMIT)
     if summary:
         lines.append(f"  {summary}")
     lines.append(f"  /read_{entry.article_id}")
+    if entry.other_reports:
+        lines.append(f"  {reports_text(entry)}")
     return "\n".join(lines)
 
 
@@ -192,6 +241,8 @@ def render_html(opening: str, sections: Sections, hint: str = "") -> list[str]:
         hint: an optional closing line (plain text).
     """
     blocks = [f"<b>{esc(_clip(opening, OPENING_LIMIT))}</b>"]
+    if not sections and hint:  # an empty briefing stays one line
+        return [f"{blocks[0]} {esc(_clip(hint, OPENING_LIMIT))}"]
     for label, entries in sections:
         for i, entry in enumerate(entries):
             block = entry_html(entry)
@@ -203,14 +254,17 @@ def render_html(opening: str, sections: Sections, hint: str = "") -> list[str]:
     return pack_blocks(blocks, measure=utf16_len)
 
 
-def render_plain(opening: str, sections: Sections, hint: str = "") -> str:
-    """A briefing as plain text for the terminal."""
+PLAIN_FOOTER = "Read a story in full: briefbot chat, then its /read_<id>."
+
+
+def render_plain(opening: str, sections: Sections) -> str:
+    """A briefing as plain text for the command line (no chat-only hint at the end)."""
     out = [opening]
     for label, entries in sections:
         out.append(f"== {label} ==")
         out.extend(entry_plain(entry) for entry in entries)
-    if hint:
-        out.append(hint)
+    if sections:
+        out.append(PLAIN_FOOTER)
     return "\n\n".join(out) + "\n"
 
 
@@ -220,5 +274,5 @@ def briefing_messages(briefing: ComposedBriefing) -> list[str]:
 
 
 def briefing_plain(briefing: ComposedBriefing) -> str:
-    """A composed briefing as plain text (``briefbot brief``)."""
-    return render_plain(briefing.opening, briefing.sections, briefing.hint)
+    """A composed briefing as plain text (``briefbot brief``; chat hints left out)."""
+    return render_plain(briefing.opening, briefing.sections)

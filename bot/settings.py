@@ -47,7 +47,7 @@ class Settings:
     webhook_secret: str | None = field(default=None, repr=False)
     webhook_listen: str = "0.0.0.0"
     webhook_port: int = 8443
-    log_level: str = "INFO"
+    log_level: str | None = None  # None: INFO when serving Telegram, WARNING in the terminal
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -84,7 +84,7 @@ class Settings:
                 get("INBOX_INTERVAL_SECONDS"), 300, "INBOX_INTERVAL_SECONDS"
             ),
             topics_file=Path(topics_file) if topics_file else None,
-            summarizer=get("SUMMARIZER") or defaults.summarizer,
+            summarizer=_summarizer(get("SUMMARIZER") or defaults.summarizer),
             default_timezone=timezone,
             default_briefing_time=briefing_time,
             send_rate_per_second=_float(get("SEND_RATE_PER_SECOND"), 25.0, "SEND_RATE_PER_SECOND"),
@@ -107,7 +107,7 @@ class Settings:
             webhook_secret=_webhook_secret(get("WEBHOOK_URL"), get("WEBHOOK_SECRET")),
             webhook_listen=get("WEBHOOK_LISTEN") or defaults.webhook_listen,
             webhook_port=_int(get("WEBHOOK_PORT"), defaults.webhook_port, "WEBHOOK_PORT"),
-            log_level=(get("LOG_LEVEL") or "INFO").upper(),
+            log_level=_log_level(get("LOG_LEVEL")),
         )
 
 
@@ -152,6 +152,25 @@ def _quiet_hours(value: str | None) -> str | None:
         raise SettingsError(f"QUIET_HOURS must be HH:MM-HH:MM, got {value!r}")
     if parse_hhmm(parts[0]) == parse_hhmm(parts[1]):
         raise SettingsError(f"QUIET_HOURS must not be empty, got {value!r}")
+    return value
+
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+def _log_level(value: str | None) -> str | None:
+    if value is None:
+        return None
+    if value.upper() not in LOG_LEVELS:
+        raise SettingsError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, got {value!r}")
+    return value.upper()
+
+
+def _summarizer(value: str) -> str:
+    from briefings.summary.summarise import SUMMARIZERS  # heavy (sumy): only when settings are read
+
+    if value not in SUMMARIZERS:
+        raise SettingsError(f"SUMMARIZER must be one of {', '.join(SUMMARIZERS)}, got {value!r}")
     return value
 
 

@@ -105,6 +105,17 @@ class TerminalRequest(BaseRequest):
             "text": visible_text(text),
         }
 
+    def no_button(self, typed: str) -> None:
+        """Say that the number typed names no button on screen."""
+        shown = len(self.choices)
+        if shown:
+            where = f"the buttons are 1–{shown}" if shown > 1 else "the only button is 1"
+        else:
+            where = "no buttons are shown"
+        self._print(
+            f"No button {typed[:20]} ({where}). To search for a number: /search {typed[:20]}"
+        )
+
     def _print(self, text: str) -> None:
         self.out.write(text.rstrip() + "\n\n")
         self.out.flush()
@@ -168,9 +179,13 @@ async def run_terminal_chat(
                 continue
             if line in {"/quit", "/exit"}:
                 break
+            number = int(line[:9]) if line.isascii() and line.isdigit() else None
+            if number is not None and not 1 <= number <= len(transport.choices):
+                transport.no_button(line)  # numbers press buttons: never a search for "9"
+                continue
             update_id += 1
-            if line.isdigit() and 1 <= int(line) <= len(transport.choices):
-                data = transport.choices[int(line) - 1]
+            if number is not None:
+                data = transport.choices[number - 1]
                 shown_id = transport.choices_message_id
                 text = transport.messages.get(shown_id, "")
                 payload = button_update(update_id, data, shown_id, text)

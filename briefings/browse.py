@@ -8,6 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from briefings.digest.briefing import local_zone
+from briefings.errors import BadQuery
 from briefings.topics.taxonomy import Taxonomy, Topic
 from storage import queries
 from storage.errors import NotFound
@@ -33,6 +35,7 @@ class ArticleView:
     also_in: list[str]
     body: str = ""
     snippet: str = ""
+    url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,7 @@ def _views(
                 topics=[t.topic_slug for t in sorted(article.topics, key=lambda t: -t.score)],
                 also_in=others,
                 snippet=(snippets or {}).get(article.id, ""),
+                url=article.url or None,
             )
         )
     return views
@@ -94,33 +98,75 @@ class SearchRequest:
     filters: SearchFilters
 
 
-_FILTER = re.compile(r"(?<!\S)(topic|source|since):(\"[^\"]*\"|\S+)", re.IGNORECASE)
+_FILTER = re.compile(r"(?<!\S)(topic|source|since):(\"[^\"]*\"|\S*)", re.IGNORECASE)
 _SINCE = re.compile(r"^(\d{1,4})([hdw])$", re.IGNORECASE)
+SINCE_FORMS = "since:today, since:yesterday, since:12h, since:3d, since:1w or since:2026-11-30"
 
 
-def parse_search(text: str, *, now: datetime | None = None) -> SearchRequest:
-    """Split user search text into words and filters; unknown filter values are ignored.
+def parse_search(
+    text: str,
+    *,
+    now: datetime | None = None,
+    taxonomy: Taxonomy | None = None,
+    timezone: str = "UTC",
+) -> SearchRequest:
+    """Split user search text into words and filters.
 
     Args:
         text: what the user typed after ``/search``.
         now: the current time, for ``since:2d``.
+        taxonomy: when given, ``topic:`` must name one of its topics (slug or label).
+        timezone: the zone whose midnight starts ``since:today``.
+
+    Raises:
+        BadQuery: a filter without a value, an unknown topic or an unreadable ``since:``.
     """
     topic = source = None
     since = None
     for match in _FILTER.finditer(text):
-        key, value = match.group(1).lower(), match.group(2).strip('"')
+        key, value = match.group(1).lower(), match.group(2).strip('"').strip()
+        if not value:
+            raise BadQuery(f"{key}: needs a value, e.g. {_EXAMPLES[key]}.")
         if key == "topic":
-            topic = value.lower()
+            topic = _topic_slug(value, taxonomy)
         elif key == "source":
             source = value
         else:
-            since = parse_since(value, now or datetime.now(UTC))
+            since = parse_since(value, now or datetime.now(UTC), timezone)
+            if since is None:
+                raise BadQuery(f"I can't read since:{value[:40]}. Use {SINCE_FORMS}.")
     rest = _FILTER.sub(" ", text)
     return SearchRequest(" ".join(rest.split()), SearchFilters(topic, source, since))
 
 
-def parse_since(value: str, now: datetime) -> datetime | None:
-    """Parse "12h", "2d", "1w" or an ISO date into an instant; None when invalid."""
+_EXAMPLES = {"topic": "topic:ai", "source": "source:reuters", "since": "since:2d"}
+
+
+def _topic_slug(value: str, taxonomy: Taxonomy | None) -> str:
+    if taxonomy is None:
+        return value.lower()
+    topic = find_topic(taxonomy, value.replace("_", " "))
+    if topic is None:
+        raise BadQuery(f"I don't know the topic “{value[:60]}”; try /topics.")
+    return topic.slug
+
+
+def parse_since(value: str, now: datetime, timezone: str = "UTC") -> datetime | None:
+    """Parse "today", "yesterday", "12h", "2d", "1w" or an ISO date into an instant.
+
+    Args:
+        value: the text after ``since:``.
+        now: the current time (aware).
+        timezone: the zone whose midnight starts "today" and dates without a zone.
+
+    Returns:
+        The instant, or None when the text is none of these forms.
+    """
+    zone = local_zone(timezone)
+    word = value.casefold()
+    if word in ("today", "yesterday"):
+        midnight = now.astimezone(zone).replace(hour=0, minute=0, second=0, microsecond=0)
+        return midnight - timedelta(days=1 if word == "yesterday" else 0)
     match = _SINCE.match(value)
     if match:
         amount, unit = int(match.group(1)), match.group(2).lower()
@@ -130,10 +176,18 @@ def parse_since(value: str, now: datetime) -> datetime | None:
         parsed = datetime.fromisoformat(value)
     except ValueError:
         return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=zone)
 
 
-def search(session: Session, text: str, *, page: int = 0, size: int = PAGE_SIZE) -> Page:
+def search(
+    session: Session,
+    text: str,
+    *,
+    page: int = 0,
+    size: int = PAGE_SIZE,
+    taxonomy: Taxonomy | None = None,
+    timezone: str = "UTC",
+) -> Page:
     """Return a page of ranked search results with highlighted snippets.
 
     Args:
@@ -141,11 +195,22 @@ def search(session: Session, text: str, *, page: int = 0, size: int = PAGE_SIZE)
         text: raw user text, filters included; anything is safe.
         page: zero-based page number.
         size: results per page.
+        taxonomy: when given, ``topic:`` filters are checked against it.
+        timezone: the zone of ``since:today`` and of dates.
+
+    Raises:
+        BadQuery: unusable filters, no words to search for, or (when nothing is found)
+            a ``source:`` that no outlet's name contains.
     """
-    request = parse_search(text)
+    request = parse_search(text, taxonomy=taxonomy, timezone=timezone)
+    if not request.text.strip():
+        raise BadQuery("Add the words to search for, e.g. /search chips topic:ai.")
     hits = search_articles(
         session, request.text, filters=request.filters, limit=size + 1, offset=page * size
     )
+    source = request.filters.source
+    if not hits and page == 0 and source and not queries.outlet_exists(session, source):
+        raise BadQuery(f"No outlet's name contains “{source[:60]}”.")
     articles = queries.articles_by_ids(session, (hit.article_id for hit in hits[:size]))
     ordered = [articles[hit.article_id] for hit in hits[:size] if hit.article_id in articles]
     snippets = {hit.article_id: hit.snippet for hit in hits}

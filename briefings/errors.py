@@ -17,6 +17,10 @@ class InvalidSetting(BriefingsError):
     """A user-supplied setting (time, time zone, follow query) is malformed; says why."""
 
 
+class BadQuery(BriefingsError):
+    """A search's filters cannot be used (unknown topic, unreadable date); says why."""
+
+
 def one_line(exc: BaseException, limit: int = 300) -> str:
     """A one-line reason for an unexpected error: its type and first line, bounded.
 
@@ -28,3 +32,7 @@ def one_line(exc: BaseException, limit: int = 300) -> str:
     if len(text) > limit:
         text = text[: limit - 1] + "…"
     return f"{type(inner).__name__}: {text}" if text else type(inner).__name__
+
+
+class IngestBusy(BriefingsError):
+    """Another ingest holds this process's ingest worker; try again when it is done."""

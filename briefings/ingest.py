@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -12,7 +13,7 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from briefings.errors import BadInput, one_line
+from briefings.errors import BadInput, IngestBusy, one_line
 from briefings.pipeline import PipelineConfig, derive_document
 from briefings.stories.duplicates import NearDuplicateIndex
 from briefings.stories.events import EventIndex, event_index, event_key
@@ -77,9 +78,15 @@ class IngestReport:
     def summary_line(self) -> str:
         """One line for logs and chat replies."""
         return (
-            f"{len(self.files)} files read, {self.stored} articles stored, "
-            f"{self.duplicates} duplicates, {self.skipped} unchanged, {len(self.errors)} errors"
+            f"{_count(len(self.files), 'file')} read, {self.stored} articles stored, "
+            f"{_count(self.duplicates, 'duplicate')}, {self.skipped} unchanged, "
+            f"{_count(len(self.errors), 'error')}"
         )
+
+
+def _count(n: int, noun: str) -> str:
+    """The count and its noun, plural unless one ("1 file", "2 files")."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def iter_input_files(paths: Iterable[Path]) -> Iterator[Path]:
@@ -153,6 +160,33 @@ class Ingestor:
         self.dry_run = dry_run
         self._near: NearDuplicateIndex | None = None
         self._events: EventIndex | None = None
+        # one ingest at a time: the caches above are the worker's, not shared between threads
+        self._lock = threading.RLock()
+
+    @contextmanager
+    def exclusive(self, *, wait: bool = True) -> Iterator[None]:
+        """Hold the worker for one ingest; every public method runs inside this.
+
+        Args:
+            wait: block until a running ingest is done; else raise at once.
+
+        Raises:
+            IngestBusy: ``wait`` is false and another thread is ingesting.
+        """
+        if not self._lock.acquire(blocking=wait):
+            raise IngestBusy("an ingest is already running; try again when it is done")
+        try:
+            yield
+        finally:
+            self._lock.release()
+
+    @property
+    def busy(self) -> bool:
+        """True while another thread is ingesting (a hint; :meth:`exclusive` decides)."""
+        if not self._lock.acquire(blocking=False):
+            return True
+        self._lock.release()
+        return False
 
     @contextmanager
     def _transaction(self) -> Iterator[Session]:
@@ -174,6 +208,16 @@ class Ingestor:
         progress: Callable[[FileResult], None] | None = None,
     ) -> IngestReport:
         """Ingest every file under ``paths``; a bad file never stops the others."""
+        with self.exclusive():
+            return self._ingest_paths(paths, force=force, progress=progress)
+
+    def _ingest_paths(
+        self,
+        paths: Iterable[Path],
+        *,
+        force: bool,
+        progress: Callable[[FileResult], None] | None,
+    ) -> IngestReport:
         report = IngestReport()
         for path in iter_input_files(paths):
             try:
@@ -195,7 +239,8 @@ class Ingestor:
         try:
             data, file_time = read_file(path)
         except BadInput as exc:
-            return self._record_error(name, None, str(exc), None)
+            with self.exclusive():
+                return self._record_error(name, None, str(exc), None)
         return self.ingest_bytes(name, data, file_time=file_time, force=force)
 
     def ingest_bytes(
@@ -203,6 +248,12 @@ class Ingestor:
     ) -> FileResult:
         """Ingest one document given as bytes (files, uploads from chat)."""
         digest = hashlib.sha256(data).hexdigest()
+        with self.exclusive():
+            return self._ingest_bytes(name, data, digest, file_time, force)
+
+    def _ingest_bytes(
+        self, name: str, data: bytes, digest: str, file_time: datetime | None, force: bool
+    ) -> FileResult:
         with self.session_factory() as session:
             known = docs.document_by_hash(session, digest)
             if known is not None and known.status == "ingested" and not force:
@@ -215,6 +266,10 @@ class Ingestor:
         Article ids stay stable where the article is still derived; a document that now
         fails keeps its previous articles.
         """
+        with self.exclusive():
+            return self._reingest(progress)
+
+    def _reingest(self, progress: Callable[[FileResult], None] | None) -> IngestReport:
         with self.session_factory() as session:
             rows = docs.stored_documents(session)
         report = IngestReport()
@@ -376,7 +431,7 @@ class Ingestor:
         follow-ups carry is exactly what is trending. Bounded to the newest articles.
         """
         since = (now or datetime.now(UTC)) - TRENDING_WINDOW
-        with self.session_factory() as session, session.begin():
+        with self.exclusive(), self.session_factory() as session, session.begin():
             rows = recent.texts_since(session, since, limit=TRENDING_MAX_ARTICLES)
             model = self.config.taxonomy.model
             rarity = idf_rarity(model.idf) if model is not None else None

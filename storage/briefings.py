@@ -119,6 +119,7 @@ def save_briefing(
     story_ids: Sequence[int],
     messages: Sequence[str],
     now: datetime,
+    composed_for: Sequence[str] | None = None,
 ) -> Briefing:
     """Store a briefing and its stories, so no later briefing to the chat repeats them.
 
@@ -129,6 +130,7 @@ def save_briefing(
         story_ids: its stories, in display order.
         messages: the messages as rendered for sending.
         now: when it was composed (the next window starts here).
+        composed_for: the subscriptions it was composed for ("topic:ai"); None = unknown.
     """
     chats.ensure_chat(session, chat_id)
     briefing = Briefing(
@@ -137,6 +139,7 @@ def save_briefing(
         since=since,
         story_ids=list(story_ids),
         messages=list(messages),
+        composed_for=None if composed_for is None else list(composed_for),
     )
     session.add(briefing)
     session.flush()

@@ -11,3 +11,15 @@ class SchemaOutOfDate(StorageError):
 
 class NotFound(StorageError):
     """A requested row does not exist."""
+
+
+class StoreUnavailable(StorageError):
+    """The database URL is unusable: malformed, unsupported, unreachable or not writable."""
+
+
+class StoreNotReady(StorageError):
+    """The store has no (current) schema yet and the caller may not create one."""
+
+
+class LockHeld(StorageError):
+    """Another process holds a lock this one needs."""

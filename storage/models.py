@@ -232,6 +232,8 @@ class Briefing(Base):
     since: Mapped[datetime | None] = mapped_column(UTCDateTime())
     story_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
     messages: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # the subscriptions it was composed for ("topic:ai", "follow:chips"); None = unknown
+    composed_for: Mapped[list[str] | None] = mapped_column(JSON)
 
     def __repr__(self) -> str:
         return f"Briefing(id={self.id!r}, chat_id={self.chat_id!r})"

@@ -23,6 +23,7 @@ from storage.models import (
     Topic,
     TrendingTerm,
 )
+from storage.search import like_pattern
 
 
 def story_lead_id() -> ScalarSelect[int]:
@@ -170,17 +171,23 @@ def story_outlets(session: Session, story_ids: Iterable[int]) -> dict[int, list[
     return dict(outlets)
 
 
-def story_sizes(session: Session, story_ids: Iterable[int]) -> dict[int, int]:
-    """Return how many articles each story has."""
+def story_articles(
+    session: Session, story_ids: Iterable[int]
+) -> dict[int, list[tuple[int, str | None]]]:
+    """Return, per story, its articles as (article id, outlet) in id order."""
     wanted = list({sid for sid in story_ids if sid is not None})
     if not wanted:
         return {}
     rows = session.execute(
-        select(Article.story_id, func.count(Article.id))
+        select(Article.story_id, Article.id, Article.source)
         .where(Article.story_id.in_(wanted))
-        .group_by(Article.story_id)
+        .order_by(Article.story_id, Article.id)
     )
-    return {int(story_id): int(count) for story_id, count in rows}
+    found: dict[int, list[tuple[int, str | None]]] = defaultdict(list)
+    for story_id, article_id, source in rows:
+        if story_id is not None:
+            found[story_id].append((article_id, source or None))
+    return dict(found)
 
 
 def topic_counts(session: Session, *, since: datetime | None = None) -> dict[str, int]:
@@ -235,14 +242,23 @@ def trending_terms(session: Session, limit: int = 10) -> list[TrendingTerm]:
     )
 
 
-def source_counts(session: Session) -> list[tuple[str, int]]:
-    """Return (outlet, article count) pairs, largest first."""
+def outlet_exists(session: Session, text: str) -> bool:
+    """True when some article's outlet contains ``text`` (case-insensitive), as search filters."""
+    pattern = like_pattern(text.lower())
+    found = session.scalar(
+        select(Article.id).where(func.lower(Article.source).like(pattern, escape="\\")).limit(1)
+    )
+    return found is not None
+
+
+def source_counts(session: Session) -> list[tuple[str | None, int]]:
+    """Return (outlet, article count) pairs, largest first; None counts articles without one."""
     rows = session.execute(
         select(Article.source, func.count(Article.id))
         .group_by(Article.source)
         .order_by(func.count(Article.id).desc(), Article.source)
     )
-    return [(source or "unknown outlet", int(count)) for source, count in rows]
+    return [(source or None, int(count)) for source, count in rows]
 
 
 @dataclass(frozen=True)

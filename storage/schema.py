@@ -10,7 +10,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
-from storage.errors import SchemaOutOfDate
+from storage.errors import SchemaOutOfDate, StoreNotReady
 
 
 def alembic_config(engine: Engine) -> Config:
@@ -48,19 +48,46 @@ def ensure_schema(engine: Engine, *, auto_upgrade: bool) -> None:
         SchemaOutOfDate: the schema is old and ``auto_upgrade`` is off, or the
             database was written by a newer version of briefbot.
     """
-    current, head = current_revision(engine), head_revision(engine)
+    current, head = _known_revisions(engine)
     if current == head:
         return
-    script = ScriptDirectory.from_config(alembic_config(engine))
-    known = {rev.revision for rev in script.walk_revisions()}
-    if current is not None and current not in known:
-        raise SchemaOutOfDate(
-            f"the database schema is at revision {current}, which this version of briefbot "
-            f"does not know (newest known: {head}); upgrade briefbot"
-        )
     if not auto_upgrade:
         raise SchemaOutOfDate(
             f"the database schema is at revision {current or 'none'} but this version needs "
             f"{head}: run `briefbot db upgrade` (or set DB_AUTO_UPGRADE=1)"
         )
     upgrade(engine)
+
+
+def require_schema(engine: Engine) -> None:
+    """Check that the schema is current without writing anything (read-only commands).
+
+    Args:
+        engine: the application's engine.
+
+    Raises:
+        StoreNotReady: the store is empty or its schema is older than this code.
+        SchemaOutOfDate: the database was written by a newer version of briefbot.
+    """
+    current, head = _known_revisions(engine)
+    if current == head:
+        return
+    state = "has no schema yet" if current is None else f"is at schema revision {current}"
+    raise StoreNotReady(
+        f"the store {state} (this version needs {head}) and this command does not write: "
+        "run `briefbot db upgrade` or `briefbot ingest PATH` first"
+    )
+
+
+def _known_revisions(engine: Engine) -> tuple[str | None, str | None]:
+    """Return (current, head), refusing a revision newer than this code knows."""
+    current, head = current_revision(engine), head_revision(engine)
+    if current is None or current == head:
+        return current, head
+    script = ScriptDirectory.from_config(alembic_config(engine))
+    if current not in {rev.revision for rev in script.walk_revisions()}:
+        raise SchemaOutOfDate(
+            f"the database schema is at revision {current}, which this version of briefbot "
+            f"does not know (newest known: {head}); upgrade briefbot"
+        )
+    return current, head

@@ -8,6 +8,7 @@ import itertools
 import re
 from typing import Any
 
+import pytest
 from factories import CHAT, read_ids, running_app, say
 from fakebot import FakeTelegram
 from hypothesis import HealthCheck, given, settings
@@ -84,6 +85,7 @@ def _delete(ctx: AppContext, article_id: int) -> None:
         session.execute(delete(Chat))  # subscriptions and follows made by the commands
 
 
+@pytest.mark.slow
 def test_any_article_and_any_text_give_acceptable_messages(
     fake_api: FakeTelegram, seeded_ctx: AppContext
 ) -> None:
@@ -124,3 +126,15 @@ async def _exercise(app: Any, fake: FakeTelegram, article_id: int, title: str, q
         await say(app, fake, f"{command} {query}")
     assert not fake.rejected, fake.rejected
     assert all(len(m["plain"] or "") <= 4096 for m in fake.sent(CHAT))
+
+
+async def test_a_blank_title_and_body_still_make_a_message(
+    fake_api: FakeTelegram, seeded_ctx: AppContext
+) -> None:
+    """The example hypothesis once found: a tab for a title, a space for a body."""
+    article_id = _store(seeded_ctx, "\t", " ", None)
+    async with running_app(seeded_ctx, fake_api) as app:
+        [reply] = await say(app, fake_api, f"/read_{article_id}")
+        [listed] = await say(app, fake_api, "/latest china")
+    assert reply["plain"].startswith("(untitled)")
+    assert "(untitled)" in listed["plain"]

@@ -321,6 +321,7 @@ def test_prune_and_counts(sessions: sessionmaker[Session]) -> None:
     assert len(rows(sessions)) == 4  # the old pending claim is kept
 
 
+@pytest.mark.slow
 def test_sigkill_mid_fan_out_then_restart_delivers_every_slot_once(
     sqlite_url: str, sessions: sessionmaker[Session], fake_api: FakeTelegram
 ) -> None:

@@ -40,6 +40,7 @@ def pg_sessions(postgres_url: str) -> sessionmaker[Session]:
     return migrated_store(postgres_url)
 
 
+@pytest.mark.slow
 def test_two_replicas_1000_subscribers_no_duplicates_none_missing(
     postgres_url: str, pg_sessions: sessionmaker[Session], fake_api: FakeTelegram
 ) -> None:
@@ -73,6 +74,7 @@ def test_two_replicas_1000_subscribers_no_duplicates_none_missing(
     assert statuses == {"sent": len(chats)} and per_slot == len(chats)
 
 
+@pytest.mark.slow
 async def test_stale_claims_are_taken_over_by_exactly_one_replica(
     postgres_url: str, pg_sessions: sessionmaker[Session], fake_api: FakeTelegram, bot: Bot
 ) -> None:

@@ -144,6 +144,7 @@ def test_failed_store_leaves_no_half_written_rows(seeded_ctx, tmp_path: Path) ->
     assert seeded_ctx.ingestor.ingest_file(dump).stored == 2  # retried later, it lands
 
 
+@pytest.mark.slow
 def test_unreadable_path_is_reported(tmp_path: Path) -> None:
     """A file we may not read is reported; the others still land (run without DAC override)."""
     secret = tmp_path / "secret.txt"

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
+from alembic import command
 from factories import new_article
 from sqlalchemy import inspect
 
@@ -13,7 +14,7 @@ from storage import chats, documents, queries
 from storage.engine import make_engine, make_session_factory, normalise_url
 from storage.errors import SchemaOutOfDate
 from storage.models import Article
-from storage.schema import current_revision, ensure_schema, head_revision, upgrade
+from storage.schema import alembic_config, current_revision, ensure_schema, head_revision, upgrade
 from storage.search import SearchFilters, search_articles
 
 
@@ -45,6 +46,21 @@ def test_a_store_at_the_released_revision_upgrades_to_head(database_url: str) ->
     ensure_schema(engine, auto_upgrade=True)
     assert current_revision(engine) == head_revision(engine)
     assert "job_runs" in inspect(engine).get_table_names()
+    engine.dispose()
+
+
+def test_a_store_at_0003_gets_briefings_composed_for_and_gives_it_back(database_url: str) -> None:
+    engine = make_engine(database_url)
+
+    def columns() -> set[str]:
+        return {c["name"] for c in inspect(engine).get_columns("briefings")}
+
+    upgrade(engine, "0003")  # what the last release created
+    assert "composed_for" not in columns()
+    ensure_schema(engine, auto_upgrade=True)
+    assert "composed_for" in columns()
+    command.downgrade(alembic_config(engine), "0003")
+    assert current_revision(engine) == "0003" and "composed_for" not in columns()
     engine.dispose()
 
 

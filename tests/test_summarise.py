@@ -53,6 +53,7 @@ def test_seed_text_summary() -> None:
     assert _in_document_order(text, summary)
 
 
+@pytest.mark.slow
 def test_deterministic_across_processes() -> None:
     code = (
         "import json,sys; from briefings.summary.summarise import summarise; "
@@ -166,6 +167,7 @@ def test_every_method_on_a_real_article(method: str) -> None:
     assert summarise(text, 3, method=method) == summary
 
 
+@pytest.mark.slow
 def test_stock_sumy_runs_without_nltk_data(tmp_path: Path) -> None:
     code = (
         "import json,sys; from briefings.summary.summarise import summarise; "

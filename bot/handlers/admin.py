@@ -8,28 +8,29 @@ from __future__ import annotations
 import asyncio
 import logging
 import shlex
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from telegram import Document, Message, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
-from telegram.ext import CommandHandler, ContextTypes, MessageHandler, filters
+from telegram.ext import CommandHandler, MessageHandler, filters
 
-from bot.context import app_context
+from bot.context import BotContext
 from bot.format import cut_html, esc, pack_blocks
 from bot.handlers.common import args_text, command_of, send, typing
 from bot.render import when
 from bot.terminal import TERMINAL_CHAT_ID
-from briefings.errors import TaxonomyError
-from briefings.ingest import FileResult, IngestReport
+from briefings.errors import IngestBusy, TaxonomyError
+from briefings.ingest import FileResult, Ingestor, IngestReport
 from storage import deliveries
 from storage.heartbeats import JobHealth
 from storage.queries import source_counts, store_stats
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 MENU: list[tuple[str, str]] = [
     ("stats", "Admin: store statistics"),
@@ -39,18 +40,18 @@ MENU: list[tuple[str, str]] = [
     ("reload_topics", "Admin: re-read the topic taxonomy files"),
 ]
 PROGRESS_EVERY = 2.0  # seconds between progress edits (Telegram allows ~1 edit/s per chat)
-BUSY = "admin_busy"
+BUSY_TEXT = "An ingest is already running; try again when it is done."
 USAGE_INGEST = (
     "Usage: send a dump file (.txt, .html, .jsonl, .xml) with the caption /ingest, "
     "or reply /ingest to a message holding one."
 )
 
 
-async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def stats(update: Update, context: BotContext) -> None:
     """Show store statistics: documents, articles, stories, topics, subscribers, errors."""
     await typing(update, context)
     now = datetime.now(UTC)
-    with app_context(context).sessions() as session:
+    with context.app.sessions() as session:
         st = store_stats(session, now)
         today = deliveries.delivery_counts(session, *deliveries.day_bounds(now))
     lines = [
@@ -86,78 +87,82 @@ def scheduler_line(jobs: list[JobHealth], now: datetime) -> str:
     return "Scheduler: " + ", ".join(parts)
 
 
-async def sources(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def sources(update: Update, context: BotContext) -> None:
     """List the outlets with their article counts."""
     await typing(update, context)
-    with app_context(context).sessions() as session:
+    with context.app.sessions() as session:
         counts = source_counts(session)
     if not counts:
         await send(update, context, "No articles yet.")
         return
-    lines = [f"<b>Sources</b> ({len(counts)} outlets)"]
-    lines += [f"{esc(outlet[:200])}: {count}" for outlet, count in counts]
+    named = sum(1 for outlet, _ in counts if outlet)
+    lines = [f"<b>Sources</b> ({named} outlet{'' if named == 1 else 's'})"]
+    # articles without an outlet are no outlet: listed (in count order) but not counted
+    lines += [
+        f"{esc(outlet[:200])}: {count}" if outlet else f"<i>no outlet given</i>: {count}"
+        for outlet, count in counts
+    ]
     for text in pack_blocks(lines, separator="\n"):
         await send(update, context, text)
 
 
-def _busy(context: ContextTypes.DEFAULT_TYPE) -> bool:
-    """Claim the single ingest slot; False when a (re)ingest is already running."""
-    if context.bot_data.get(BUSY):
-        return False
-    context.bot_data[BUSY] = True
-    return True
+def _alone(ingestor: Ingestor, work: Callable[[], T]) -> Callable[[], T]:
+    """``work`` as the only ingest of this process (for a thread), or IngestBusy at once."""
+
+    def run() -> T:
+        with ingestor.exclusive(wait=False):
+            return work()
+
+    return run
 
 
 async def _in_background(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, work: Coroutine[Any, Any, None]
+    update: Update, context: BotContext, work: Coroutine[Any, Any, None]
 ) -> None:
     """Run long work without holding up other chats; inline in the terminal chat."""
-    if app_context(context).settings.telegram_bot_token is None:
+    if context.app.terminal:
         await work  # a terminal script expects its commands to run in order
     else:
         context.application.create_task(work, update=update)  # errors reach the handler
 
 
-async def reingest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def reingest(update: Update, context: BotContext) -> None:
     """Re-derive every article from the stored raw documents, showing progress."""
-    ctx = app_context(context)
-    if not _busy(context):
-        await send(update, context, "An ingest is already running; try again when it is done.")
+    ctx = context.app
+    if ctx.ingestor.busy:
+        await send(update, context, BUSY_TEXT)
         return
-    try:
-        with ctx.sessions() as session:
-            total = store_stats(session).documents
-        message = await send(update, context, f"Re-ingesting {total} documents…")
-    except BaseException:
-        context.bot_data[BUSY] = False
-        raise
+    with ctx.sessions() as session:
+        total = store_stats(session).documents
+    message = await send(update, context, f"Re-ingesting {total} documents…")
     await _in_background(update, context, _reingest(update, context, message, total))
 
 
 async def _reingest(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, message: Message | None, total: int
+    update: Update, context: BotContext, message: Message | None, total: int
 ) -> None:
-    ctx = app_context(context)
+    ctx = context.app
+    done: list[FileResult] = []
+    reingest = _alone(ctx.ingestor, lambda: ctx.ingestor.reingest(done.append))
+    work = asyncio.ensure_future(asyncio.to_thread(reingest))
+    shown = ""
+    while True:
+        finished, _ = await asyncio.wait({work}, timeout=PROGRESS_EVERY)
+        if finished:
+            break
+        stored = sum(result.stored for result in done)
+        text = f"Re-ingesting… {len(done)}/{total} documents, {stored} articles"
+        if message is not None and text != shown:
+            await _edit(message, text)
+            shown = text
     try:
-        done: list[FileResult] = []
-        work = asyncio.ensure_future(asyncio.to_thread(ctx.ingestor.reingest, done.append))
-        shown = ""
-        while True:
-            finished, _ = await asyncio.wait({work}, timeout=PROGRESS_EVERY)
-            if finished:
-                break
-            stored = sum(result.stored for result in done)
-            text = f"Re-ingesting… {len(done)}/{total} documents, {stored} articles"
-            if message is not None and text != shown:
-                await _edit(message, text)
-                shown = text
         final = "<b>Re-ingest finished</b>\n" + _report_text(work.result())
-        if message is not None:
-            await _edit(message, final)
-        else:
-            await send(update, context, final)
-    finally:
-        context.bot_data[BUSY] = False
+    except IngestBusy:  # another ingest started between the check and the work
+        final = BUSY_TEXT
+    if message is not None:
+        await _edit(message, final)
+    else:
+        await send(update, context, final)
 
 
 async def _edit(message: Message, text: str) -> None:
@@ -188,9 +193,9 @@ def _result_text(name: str, result: FileResult) -> str:
     return head + f"{result.stored} articles stored, {result.duplicates} duplicates dropped."
 
 
-async def ingest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def ingest(update: Update, context: BotContext) -> None:
     """Ingest a dump file sent with /ingest (or replied to); /ingest <path> in the terminal."""
-    ctx = app_context(context)
+    ctx = context.app
     message = update.effective_message
     document = _document(message)
     if document is None:
@@ -216,31 +221,35 @@ async def ingest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             f"That file is too large ({_mb(document.file_size)}; limit {_mb(limit)}).",
         )
         return
-    if not _busy(context):
-        await send(update, context, "An ingest is already running; try again when it is done.")
+    if ctx.ingestor.busy:
+        await send(update, context, BUSY_TEXT)
         return
     await typing(update, context)
     await _in_background(update, context, _ingest_document(update, context, document))
 
 
-async def _ingest_document(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, document: Document
-) -> None:
-    ctx = app_context(context)
+async def _ingest_document(update: Update, context: BotContext, document: Document) -> None:
+    ctx = context.app
     limit = ctx.settings.max_upload_bytes
-    try:
-        file = await context.bot.get_file(document.file_id)
-        data = bytes(await file.download_as_bytearray())
-        if len(data) > limit:
-            await send(update, context, f"That file is too large (limit {_mb(limit)}).")
-            return
-        name = Path(document.file_name or f"upload-{document.file_unique_id}.txt").name[:200]
-        result = await asyncio.to_thread(ctx.ingestor.ingest_bytes, f"telegram/{name}", data)
+    file = await context.bot.get_file(document.file_id)
+    data = bytes(await file.download_as_bytearray())
+    if len(data) > limit:
+        await send(update, context, f"That file is too large (limit {_mb(limit)}).")
+        return
+    name = Path(document.file_name or f"upload-{document.file_unique_id}.txt").name[:200]
+
+    def store() -> FileResult:
+        result = ctx.ingestor.ingest_bytes(f"telegram/{name}", data)
         if result.stored:
-            await asyncio.to_thread(ctx.ingestor.refresh_trending)
-        await send(update, context, _result_text(name, result))
-    finally:
-        context.bot_data[BUSY] = False
+            ctx.ingestor.refresh_trending()
+        return result
+
+    try:
+        result = await asyncio.to_thread(_alone(ctx.ingestor, store))
+    except IngestBusy:
+        await send(update, context, BUSY_TEXT)
+        return
+    await send(update, context, _result_text(name, result))
 
 
 def _document(message: Message | None) -> Document | None:
@@ -252,27 +261,27 @@ def _document(message: Message | None) -> Document | None:
     return replied.document if replied is not None else None
 
 
-def _in_terminal(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+def _in_terminal(update: Update, context: BotContext) -> bool:
     """True in the local terminal chat (no bot token; chat 0), never on Telegram."""
     chat = update.effective_chat
-    no_telegram = app_context(context).settings.telegram_bot_token is None
+    no_telegram = context.app.terminal
     return no_telegram and chat is not None and chat.id == TERMINAL_CHAT_ID
 
 
-async def _ingest_paths(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> None:
-    ctx = app_context(context)
+async def _ingest_paths(update: Update, context: BotContext, text: str) -> None:
+    ctx = context.app
     try:
         paths = [Path(part).expanduser() for part in shlex.split(text)]
     except ValueError as exc:
         await send(update, context, f"Cannot read those paths: {esc(str(exc))}")
         return
-    if not _busy(context):
-        await send(update, context, "An ingest is already running; try again when it is done.")
-        return
     try:
-        report = await asyncio.to_thread(ctx.ingestor.ingest_paths, paths)
-    finally:
-        context.bot_data[BUSY] = False
+        report = await asyncio.to_thread(
+            _alone(ctx.ingestor, lambda: ctx.ingestor.ingest_paths(paths))
+        )
+    except IngestBusy:
+        await send(update, context, BUSY_TEXT)
+        return
     if not report.files:
         await send(update, context, "No files found there.")
         return
@@ -283,10 +292,10 @@ def _mb(size: int) -> str:
     return f"{size / 1_048_576:.1f} MB"
 
 
-async def reload_topics(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def reload_topics(update: Update, context: BotContext) -> None:
     """Re-read the taxonomy (default file plus TOPICS_FILE) without a restart."""
     try:
-        taxonomy = app_context(context).reload_taxonomy()
+        taxonomy = context.app.reload_taxonomy()
     except TaxonomyError as exc:
         await send(update, context, f"Topics not reloaded, the old ones stay: {esc(str(exc))}")
         return

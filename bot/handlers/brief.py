@@ -5,17 +5,17 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from telegram import Update
-from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes
+from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from bot.context import app_context
+from bot.context import BotContext
 from bot.digest import brief_messages
 from bot.handlers.common import send, typing
 from storage import chats
 
 
-async def brief(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def brief(update: Update, context: BotContext) -> None:
     """Send today's briefing (shown again if already composed today, else composed now)."""
-    ctx = app_context(context)
+    ctx = context.app
     chat = update.effective_chat
     if chat is None:
         return

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes
+from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from bot.context import app_context
+from bot.context import BotContext
 from bot.format import esc
 from bot.handlers.common import Buttons, args_text, page_buttons, show
 from bot.render import page_text, topics_text
 from briefings import browse as service
 
 
-async def topics(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def topics(update: Update, context: BotContext) -> None:
     """List topics with counts and trending terms; each topic is a button."""
-    ctx = app_context(context)
+    ctx = context.app
     with ctx.sessions() as session:
         overview = service.topics_overview(session, ctx.taxonomy)
     buttons: Buttons = []
@@ -28,9 +28,9 @@ async def topics(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await show(update, context, topics_text(overview), buttons)
 
 
-async def latest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def latest(update: Update, context: BotContext) -> None:
     """Show the newest stories, optionally of one topic: /latest [topic]."""
-    ctx = app_context(context)
+    ctx = context.app
     topic = None
     wanted = args_text(context)
     if wanted:
@@ -46,17 +46,15 @@ async def latest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await _latest_page(update, context, topic.slug if topic else None, 0)
 
 
-async def latest_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def latest_button(update: Update, context: BotContext) -> None:
     """Open a page of latest stories from a button (``latest:<slug|->:<page>``)."""
     assert update.callback_query is not None
     _, slug, page = (update.callback_query.data or "latest:-:0").split(":")
     await _latest_page(update, context, None if slug == "-" else slug, max(int(page), 0))
 
 
-async def _latest_page(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, slug: str | None, page: int
-) -> None:
-    ctx = app_context(context)
+async def _latest_page(update: Update, context: BotContext, slug: str | None, page: int) -> None:
+    ctx = context.app
     with ctx.sessions() as session:
         result = service.latest(session, topic=slug, page=page)
     topic = ctx.taxonomy.get(slug) if slug else None

@@ -5,7 +5,8 @@ from __future__ import annotations
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, MessageEntity, Update
 from telegram.constants import ChatAction, ParseMode
 from telegram.error import BadRequest
-from telegram.ext import ContextTypes
+
+from bot.context import BotContext
 
 Buttons = list[list[tuple[str, str]]]
 
@@ -39,7 +40,7 @@ def command_of(message: Message | None) -> tuple[str, str | None] | None:
 
 
 async def send(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, buttons: Buttons | None = None
+    update: Update, context: BotContext, text: str, buttons: Buttons | None = None
 ) -> Message | None:
     """Send an HTML message to the update's chat."""
     chat = update.effective_chat
@@ -54,7 +55,7 @@ async def send(
 
 
 async def show(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, buttons: Buttons | None = None
+    update: Update, context: BotContext, text: str, buttons: Buttons | None = None
 ) -> None:
     """Reply to a command, or edit the message in place when a button was pressed."""
     query = update.callback_query
@@ -73,13 +74,13 @@ async def show(
             raise
 
 
-async def typing(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def typing(update: Update, context: BotContext) -> None:
     """Show the "typing…" chat action while a slow command runs."""
     if update.effective_chat is not None:
         await context.bot.send_chat_action(update.effective_chat.id, ChatAction.TYPING)
 
 
-def args_text(context: ContextTypes.DEFAULT_TYPE) -> str:
+def args_text(context: BotContext) -> str:
     """The command's arguments joined by spaces."""
     return " ".join(context.args or []).strip()
 

@@ -7,16 +7,16 @@ import logging
 from telegram import Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
-from telegram.ext import ContextTypes, MessageHandler, filters
+from telegram.ext import MessageHandler, filters
 
-from bot.context import app_context
+from bot.context import BotContext
 from bot.format import cut_html, esc
 from bot.handlers.common import send
 
 log = logging.getLogger(__name__)
 
 
-async def error_handler(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def error_handler(update: object, context: BotContext) -> None:
     """Log the exception, apologise to the user, and alert the admins."""
     error = context.error
     # BadRequest subclasses NetworkError but means we sent something Telegram rejects: a bug
@@ -32,14 +32,14 @@ async def error_handler(update: object, context: ContextTypes.DEFAULT_TYPE) -> N
         except Exception:
             log.warning("could not apologise to chat %s", update.effective_chat.id)
     text = f"⚠️ briefbot error: <code>{cut_html(esc(repr(error)), 3000)}</code>"
-    for admin in app_context(context).settings.admin_ids:
+    for admin in context.app.settings.admin_ids:
         try:
             await context.bot.send_message(admin, text, parse_mode=ParseMode.HTML)
         except Exception:
             log.warning("could not alert admin %s", admin)
 
 
-async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def unknown_command(update: Update, context: BotContext) -> None:
     """Answer a command we don't know with a pointer to /help."""
     await send(update, context, "I don't know that command. Send /help to see what I can do.")
 

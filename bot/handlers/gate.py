@@ -16,25 +16,24 @@ from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
 from telegram import Update
-from telegram.ext import ApplicationHandlerStop, BaseHandler, ContextTypes, TypeHandler
+from telegram.ext import ApplicationHandlerStop, BaseHandler, TypeHandler
 
-from bot.context import app_context
+from bot.context import BotContext
 from bot.handlers.common import command_of, send
 from storage import chats
 
 log = logging.getLogger(__name__)
 
-SEEN = "seen_chats"
 REFUSAL = "Sorry, that command is not allowed for you."
 
 
-def is_admin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+def is_admin(update: Update, context: BotContext) -> bool:
     """True when the update's sender is one of the configured admins."""
     user = update.effective_user
-    return user is not None and user.id in app_context(context).settings.admin_ids
+    return user is not None and user.id in context.app.settings.admin_ids
 
 
-def _bot_username(context: ContextTypes.DEFAULT_TYPE) -> str | None:
+def _bot_username(context: BotContext) -> str | None:
     try:
         return context.bot.username
     except RuntimeError:  # the bot was not initialised (no getMe yet)
@@ -43,13 +42,13 @@ def _bot_username(context: ContextTypes.DEFAULT_TYPE) -> str | None:
 
 def admin_gate(
     admin_handlers: Sequence[BaseHandler[Any, Any, Any]],
-) -> Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]:
+) -> Callable[[Update, BotContext], Coroutine[Any, Any, None]]:
     """The gate callback, refusing non-admins every update one of ``admin_handlers`` takes."""
 
     def for_admins(update: Update) -> bool:
         return any(handler.check_update(update) not in (None, False) for handler in admin_handlers)
 
-    async def gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def gate(update: Update, context: BotContext) -> None:
         """Drop commands for other bots, refuse admin commands to non-admins, record the chat."""
         command = command_of(update.effective_message)
         if command is not None:
@@ -71,14 +70,14 @@ def admin_gate(
     return gate
 
 
-def _track(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+def _track(update: Update, context: BotContext) -> None:
     chat = update.effective_chat
     if chat is None or update.effective_message is None:
         return
-    seen: set[int] = context.bot_data.setdefault(SEEN, set())
+    seen = context.app.seen_chats
     if chat.id in seen:
         return
-    ctx = app_context(context)
+    ctx = context.app
     title = (chat.title or chat.full_name or chat.username or "")[:300] or None
     try:
         with ctx.sessions() as session, session.begin():

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from telegram import ChatMember, Update
-from telegram.ext import ChatMemberHandler, ContextTypes
+from telegram.ext import ChatMemberHandler
 
-from bot.context import app_context
+from bot.context import BotContext
 from storage import chat_state, chats
 
 GONE = {ChatMember.BANNED, ChatMember.LEFT}  # "kicked" (blocked in private chats), "left"
 
 
-async def on_my_chat_member(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_my_chat_member(update: Update, context: BotContext) -> None:
     """Deactivate a chat's deliveries when the bot is blocked or removed; reactivate on return."""
     change = update.my_chat_member
     if change is None:
@@ -19,7 +19,7 @@ async def on_my_chat_member(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     new = change.new_chat_member
     member = new.status not in GONE and getattr(new, "is_member", True) is not False
     chat = change.chat
-    ctx = app_context(context)
+    ctx = context.app
     with ctx.sessions() as session, session.begin():
         if member:
             row = chats.ensure_chat(session, chat.id, kind=chat.type, title=chat.title)

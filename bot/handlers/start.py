@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import CommandHandler, ContextTypes
+from telegram.ext import CommandHandler
 
-from bot.context import app_context
+from bot.context import BotContext
 from bot.format import esc
+from bot.handlers.admin import MENU as ADMIN_MENU
 from bot.handlers.common import send
+from bot.handlers.gate import is_admin
 from storage import chats
 
 USER_COMMANDS: list[tuple[str, str]] = [
@@ -28,7 +30,7 @@ HELP = """<b>briefbot</b> serves short briefings of the news it has ingested.
 /topics — topics with today's and this week's counts, and what is trending
 /latest [topic] — the newest stories, 5 per page
 /search &lt;words&gt; — full-text search; filters <code>topic:ai</code>,
-<code>source:reuters</code>, <code>since:2d</code>
+<code>source:reuters</code>, <code>since:2d</code> (or today, yesterday, 2026-11-30)
 /read_&lt;id&gt; — the full article (each entry shows its command)
 /brief — today's briefing of your topics and follows
 
@@ -41,9 +43,9 @@ HELP = """<b>briefbot</b> serves short briefings of the news it has ingested.
 Any plain text you send in a private chat is searched."""
 
 
-async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def start(update: Update, context: BotContext) -> None:
     """Welcome the user; ``/start topic_<slug>`` subscribes straight to a topic."""
-    ctx = app_context(context)
+    ctx = context.app
     chat = update.effective_chat
     payload = (context.args or [""])[0]
     note = ""
@@ -66,11 +68,16 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     )
 
 
-async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def help_command(update: Update, context: BotContext) -> None:
     """Explain the commands."""
     if update.callback_query:
         await update.callback_query.answer()
-    await send(update, context, HELP)
+    text = HELP
+    if is_admin(update, context):  # only admins see the commands only they may use
+        text += "\n\n<b>Admin</b>\n" + "\n".join(
+            f"/{name} — {esc(about.removeprefix('Admin: '))}" for name, about in ADMIN_MENU
+        )
+    await send(update, context, text)
 
 
 HANDLERS = [CommandHandler("start", start), CommandHandler("help", help_command)]

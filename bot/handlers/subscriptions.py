@@ -7,9 +7,9 @@ from contextlib import contextmanager
 
 from sqlalchemy.orm import Session
 from telegram import Update
-from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes
+from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from bot.context import AppContext, app_context
+from bot.context import AppContext, BotContext
 from bot.format import esc, fit_callback
 from bot.handlers.common import Buttons, args_text, show
 from briefings import subscriptions as subs
@@ -65,8 +65,8 @@ def _toggle_keyboard(ctx: AppContext, subscribed: set[str]) -> Buttons:
     return buttons
 
 
-async def _show_toggles(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    ctx = app_context(context)
+async def _show_toggles(update: Update, context: BotContext) -> None:
+    ctx = context.app
     with _chat_session(update, ctx) as (session, chat_id):
         subscribed = subs.subscribed_slugs(session, chat_id)
     text = (
@@ -76,9 +76,9 @@ async def _show_toggles(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     await show(update, context, text, _toggle_keyboard(ctx, subscribed))
 
 
-async def subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def subscribe(update: Update, context: BotContext) -> None:
     """Subscribe to topics: /subscribe [topic…] (no argument: a keyboard to toggle)."""
-    ctx = app_context(context)
+    ctx = context.app
     wanted = args_text(context)
     if not wanted:
         await _show_toggles(update, context)
@@ -100,9 +100,9 @@ async def subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await show(update, context, "\n".join(lines))
 
 
-async def unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def unsubscribe(update: Update, context: BotContext) -> None:
     """Unsubscribe from topics: /unsubscribe [topic…|all] (no argument: the keyboard)."""
-    ctx = app_context(context)
+    ctx = context.app
     wanted = args_text(context)
     if not wanted:
         await _show_toggles(update, context)
@@ -133,10 +133,10 @@ async def unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     await show(update, context, "\n".join(lines))
 
 
-async def toggle_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def toggle_button(update: Update, context: BotContext) -> None:
     """Toggle a topic from the /subscribe keyboard (``sub:<slug>``; ``sub:-done`` closes)."""
     assert update.callback_query is not None
-    ctx = app_context(context)
+    ctx = context.app
     slug = (update.callback_query.data or "sub:").split(":", 1)[1]
     if slug == "-done":
         await _show_preferences(update, context)
@@ -149,13 +149,13 @@ async def toggle_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     await _show_toggles(update, context)
 
 
-async def subscriptions(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def subscriptions(update: Update, context: BotContext) -> None:
     """Show this chat's topics, keyword follows, briefing time and time zone."""
     await _show_preferences(update, context)
 
 
-async def _show_preferences(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    ctx = app_context(context)
+async def _show_preferences(update: Update, context: BotContext) -> None:
+    ctx = context.app
     with _chat_session(update, ctx) as (session, chat_id):
         prefs = subs.preferences(
             session,
@@ -183,14 +183,14 @@ async def _show_preferences(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     await show(update, context, "\n".join(lines), [[("Change topics", "sub:-menu")]])
 
 
-async def menu_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def menu_button(update: Update, context: BotContext) -> None:
     """Open the topic keyboard from the /subscriptions message."""
     await _show_toggles(update, context)
 
 
 async def _set(
     update: Update,
-    context: ContextTypes.DEFAULT_TYPE,
+    context: BotContext,
     setter: Callable[[Session, int, str], str],
     usage: str,
     *,
@@ -198,7 +198,7 @@ async def _set(
     glue: str,
 ) -> str | None:
     """Apply one chat setting from the command's text; the value set, or None (answered)."""
-    ctx = app_context(context)
+    ctx = context.app
     wanted = args_text(context)
     if not wanted:
         await show(update, context, usage)
@@ -211,7 +211,7 @@ async def _set(
         return None
 
 
-async def settime(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def settime(update: Update, context: BotContext) -> None:
     """Set the local time of the daily briefing: /settime HH:MM."""
     value = await _set(update, context, subs.set_briefing_time, USAGE_SETTIME, shown=40, glue=". ")
     if value is not None:
@@ -223,16 +223,16 @@ async def settime(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         )
 
 
-async def timezone(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def timezone(update: Update, context: BotContext) -> None:
     """Set this chat's time zone: /timezone Area/City."""
     name = await _set(update, context, subs.set_timezone, USAGE_TIMEZONE, shown=60, glue="\n")
     if name is not None:
         await show(update, context, f"Time zone set to <b>{esc(name)}</b>.")
 
 
-async def follow(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def follow(update: Update, context: BotContext) -> None:
     """Follow stories with keywords: /follow <words> [-excluded]."""
-    ctx = app_context(context)
+    ctx = context.app
     wanted = args_text(context)
     if not wanted:
         await show(update, context, USAGE_FOLLOW)
@@ -250,9 +250,9 @@ async def follow(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await show(update, context, f"You already follow {key}.")
 
 
-async def unfollow(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def unfollow(update: Update, context: BotContext) -> None:
     """Stop following keywords: /unfollow [keywords|all] (no argument: buttons)."""
-    ctx = app_context(context)
+    ctx = context.app
     wanted = args_text(context)
     if not wanted:
         with _chat_session(update, ctx) as (session, chat_id):
@@ -271,10 +271,10 @@ async def unfollow(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await show(update, context, "You don't follow that. See /subscriptions.")
 
 
-async def unfollow_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def unfollow_button(update: Update, context: BotContext) -> None:
     """Remove the follow of an /unfollow button (``unfollow:<id>``)."""
     assert update.callback_query is not None
-    ctx = app_context(context)
+    ctx = context.app
     follow_id = int((update.callback_query.data or "unfollow:0").split(":")[1])
     with _chat_session(update, ctx) as (session, chat_id):
         key = subs.unfollow_id(session, chat_id, follow_id)

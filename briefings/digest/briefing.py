@@ -42,6 +42,11 @@ class Subscriber:
         """True when the chat subscribed to anything."""
         return bool(self.topics or self.follows)
 
+    @property
+    def subscriptions(self) -> tuple[str, ...]:
+        """Its subscriptions as one comparable key: ("topic:ai", "follow:chips")."""
+        return tuple(f"topic:{t}" for t in self.topics) + tuple(f"follow:{q}" for q in self.follows)
+
 
 def follow_terms(query: str) -> tuple[str, list[str]]:
     """Split a follow query into its words to match and the words it excludes (``-word``)."""
@@ -63,6 +68,7 @@ class BriefingEntry:
         reports: how many articles the story has.
         summary: 2–3 summary sentences.
         sort_time: the story's newest article time.
+        other_reports: the story's other articles as (article id, outlet or None).
     """
 
     story_id: int
@@ -73,6 +79,7 @@ class BriefingEntry:
     summary: tuple[str, ...]
     sort_time: datetime
     reports: int = 1
+    other_reports: tuple[tuple[int, str | None], ...] = ()
 
 
 Sections = Sequence[tuple[str, Sequence[BriefingEntry]]]
@@ -119,7 +126,8 @@ class ComposedBriefing:
         story_ids: the stories it holds, in display order.
         empty: nothing new in the window.
         since: start of the window.
-        hint: a closing line (e.g. how to subscribe), may be empty.
+        hint: a closing line for chats (e.g. how to subscribe), may be empty.
+        subscriptions: the subscriptions it was composed for (``Subscriber.subscriptions``).
     """
 
     opening: str
@@ -128,6 +136,7 @@ class ComposedBriefing:
     empty: bool
     since: datetime
     hint: str = ""
+    subscriptions: tuple[str, ...] = ()
 
 
 def load_subscribers(

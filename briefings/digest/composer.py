@@ -198,15 +198,12 @@ class Composer:
             return
         leads = {self._stories[sid].lead_id: sid for sid in missing}
         articles = queries.articles_by_ids(self.session, leads)
-        outlets = queries.story_outlets(self.session, missing)
-        sizes = queries.story_sizes(self.session, missing)
+        reports = queries.story_articles(self.session, missing)
         for article_id, article in articles.items():
             sid = leads[article_id]
-            others = [
-                name
-                for name in outlets.get(sid, [])
-                if name not in (article.source, "unknown outlet")
-            ]
+            story = reports.get(sid, [])
+            outlets = dict.fromkeys(source for _, source in story if source)
+            others = [name for name in outlets if name != article.source]
             self._entries[sid] = BriefingEntry(
                 story_id=sid,
                 article_id=article_id,
@@ -215,7 +212,8 @@ class Composer:
                 also_in=tuple(others),
                 summary=tuple(article.summary or ())[:3],
                 sort_time=self._stories[sid].newest,
-                reports=sizes.get(sid, 1),
+                reports=max(len(story), 1),
+                other_reports=tuple((aid, source) for aid, source in story if aid != article_id),
             )
 
     # --- ranking -------------------------------------------------------------------
@@ -358,15 +356,17 @@ class Composer:
                 self._label("follow:" + q) for q in subscriber.follows
             ]
             where = f" in {and_list(labels)}" if labels else ""
-            opening = (
-                f"Nothing new{where} {when} — I'll have more for you next time. "
-                "/latest shows the newest stories."
+            opening = f"Nothing new{where} {when} — I'll have more for you next time."
+            hint = " ".join(filter(None, ["/latest shows the newest stories.", hint]))
+            return ComposedBriefing(
+                opening, [], [], True, since, hint, subscriptions=subscriber.subscriptions
             )
-            return ComposedBriefing(opening, [], [], True, since, hint)
         count = len(story_ids)
         noun = "story" if count == 1 else "stories"
         opening = f"{count} {noun} in {and_list([label for label, _ in sections])} {when}"
-        return ComposedBriefing(opening, sections, story_ids, False, since, hint)
+        return ComposedBriefing(
+            opening, sections, story_ids, False, since, hint, subscriptions=subscriber.subscriptions
+        )
 
 
 def compose_briefing(

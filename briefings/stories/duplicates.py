@@ -9,13 +9,14 @@ and :class:`NearDuplicateIndex` finds candidates with LSH.
 from __future__ import annotations
 
 import hashlib
-import re
 import unicodedata
 from collections.abc import Hashable, Iterable
 from functools import cache
 
 import numpy as np
 from datasketch import MinHash, MinHashLSH
+
+from briefings.text.words import WORD
 
 NUM_PERM = 128
 SHINGLE = 5
@@ -24,7 +25,6 @@ SEED = 1
 # many shared paragraphs) are ~0.35-0.5 Jaccard; unrelated stories are < 0.02.
 DEFAULT_THRESHOLD = 0.3
 
-_WORD = re.compile(r"\w+")
 _QUOTES = str.maketrans({"‘": "'", "’": "'", "“": '"', "”": '"'})
 
 
@@ -35,7 +35,7 @@ def normalise_for_hash(text: str) -> str:
         text: any text (title + body, or body).
     """
     text = unicodedata.normalize("NFKC", text.translate(_QUOTES)).casefold()
-    return " ".join(_WORD.findall(text))
+    return " ".join(WORD.findall(text))
 
 
 def content_hash(text: str) -> str:

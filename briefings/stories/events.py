@@ -10,13 +10,14 @@ index of those terms, so ingest stays fast on a large store.
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
+
+from briefings.text.words import TERM, stop_words
 
 __all__ = [
     "EVENT_THRESHOLD",
@@ -36,7 +37,6 @@ TITLE_WEIGHT = 0.6  # the rest of the score comes from shared keyphrases/entitie
 COMMON_SHARE = 0.02  # a headline word in more of the indexed articles than this is common
 COMMON_MIN = 20
 
-_WORD = re.compile(r"[^\W_](?:[\w'’-]*[^\W_])?")
 # Words a headline uses for any event; sharing them says nothing.
 _HEADLINE_WORDS = """
     says say said tells told asks new make makes made get gets set sets back first last
@@ -48,9 +48,7 @@ _HEADLINE_WORDS = """
 
 @lru_cache(maxsize=1)
 def _stop_words() -> frozenset[str]:
-    from sumy.utils import get_stop_words
-
-    return frozenset(get_stop_words("english")) | frozenset(_HEADLINE_WORDS.split())
+    return stop_words("english") | frozenset(_HEADLINE_WORDS.split())
 
 
 def _fold(word: str) -> str:
@@ -72,7 +70,7 @@ def title_terms(title: str) -> frozenset[str]:
     """
     stop = _stop_words()
     terms = set()
-    for match in _WORD.finditer(title):
+    for match in TERM.finditer(title):
         raw = match.group(0)
         word = _fold(raw)
         # "US" and "UK" are names, not the pronoun "us"

@@ -14,6 +14,8 @@ import math
 import re
 from functools import lru_cache
 
+from briefings.text.words import stop_words
+
 __all__ = ["keyphrases"]
 
 _TOKEN = re.compile(r"[^\W_](?:[\w&'’.-]*[^\W_])?|[.!?;:,()\"“”—–]|\s-\s")
@@ -43,9 +45,7 @@ _FUNCTION_WORDS = frozenset(_FUNCTION_WORDS_TEXT.split())
 
 @lru_cache(maxsize=1)
 def _stop_words() -> frozenset[str]:
-    from sumy.utils import get_stop_words
-
-    return frozenset(get_stop_words("english"))
+    return stop_words("english")
 
 
 def _is_capitalised(word: str) -> bool:

@@ -34,6 +34,7 @@ from briefings.summary.checks import (
 from briefings.summary.rank import Params, rank_sentences
 from briefings.summary.terms import TermExtractor
 from briefings.summary.tokenizer import OfflineTokenizer, split_paragraph_sentences
+from briefings.text.words import stop_words
 
 __all__ = ["SUMMARIZERS", "BriefbotSummarizer", "summarise"]
 
@@ -134,18 +135,13 @@ def _language_tools(language: str) -> tuple[TermExtractor, frozenset[str]] | Non
     with NLTK's on >99.7% of English news words); stop words are the lists
     shipped inside sumy, or none when sumy has no list for the language.
     """
-    from sumy.utils import get_stop_words
-
     if language in _NO_SPACE_LANGUAGES:
         return None
     stemmer = _stemmer(language, sumy_first=False)
     if stemmer is None:
         return None
-    try:
-        stop_words = frozenset(get_stop_words(language))
-    except LookupError:
-        stop_words = frozenset()
-    return TermExtractor(stemmer, stop_words, _STEM_CACHE_SIZE), stop_words
+    stop = stop_words(language)
+    return TermExtractor(stemmer, stop, _STEM_CACHE_SIZE), stop
 
 
 def _sumy_stemmer(language: str) -> Callable[[str], str]:

@@ -24,7 +24,7 @@ from itertools import chain, compress, count, filterfalse, repeat
 import numpy as np
 from numpy.typing import NDArray
 
-from briefings.summary.tokenizer import WORD_RE
+from briefings.text.words import LETTER_WORD as WORD_RE
 
 __all__ = ["TermExtractor"]
 

@@ -19,6 +19,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from briefings.summary.checks import find_single_opener, open_quote
+from briefings.text.words import LETTER_WORD
 
 if TYPE_CHECKING:
     from nupunkt import PunktSentenceTokenizer
@@ -41,8 +42,7 @@ _EXTRA_ABBREVIATIONS_TEXT = """
 """
 _EXTRA_ABBREVIATIONS = tuple(_EXTRA_ABBREVIATIONS_TEXT.split())
 
-# Same definition of a "word" as sumy's Tokenizer._is_word: letters, inner ' and -.
-WORD_RE = re.compile(r"[^\W\d_](?:[^\W\d_]|['’-](?=[^\W\d_]))*")
+WORD_RE = LETTER_WORD  # sumy's Tokenizer._is_word: letters, inner ' and -
 
 _DASH = r"(?:--|[—–]|-(?=\s))"
 # "(CNN)", "London (CNN) --", "Sanaa, Yemen (CNN)", "WASHINGTON (Reuters) -",

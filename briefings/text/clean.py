@@ -25,6 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from briefings.text.body import dated_list, story_span
+from briefings.text.inline import KICKER_WORDS, strip_inline
 from briefings.text.normalise import LineInfo, fix_text, line_info, norm_line
 from briefings.text.patterns import LINK, STILLS
 
@@ -85,6 +86,52 @@ def is_timestamp(info: LineInfo) -> bool:
     return info.timestamp
 
 
+_CONNECTIVE = re.compile(
+    r"^(?:[\"“‘'][A-Z0-9]|(?:but|and|so|yet|still|however|then|meanwhile|instead|indeed)\b)",
+    re.IGNORECASE,
+)
+
+
+def continues_prose(info: LineInfo) -> bool:
+    """A short sentence that carries the story on: a quotation ("“It's our time.”") or one
+    opening with a connective ("But the attacks didn't stop there."). Captions and credits
+    are neither, so the caption clusters around them never take such a line."""
+    return (
+        info.terminal
+        and 2 <= info.words <= 40
+        and not info.credit
+        and bool(_CONNECTIVE.match(info.text))
+    )
+
+
+_KICKER = re.compile(r"^[A-Z][\w'’-]*(?: [\w'’-]+){0,3}: [\"“‘']?[A-Z]")
+
+
+def teaser_headline(prev: LineInfo, info: LineInfo, after: LineInfo | None) -> bool:
+    """The headline of another story set between two paragraphs: "Topic latest: Title"
+    (a kicker with a live/latest/watch word before a colon), or a title-cased question
+    that heads a photo, not a section ("Why does Trump want Greenland?" above a credit).
+
+    Args:
+        prev: the line before (must be prose: teasers sit inside the text).
+        info: the candidate line.
+        after: the line after; a credit/caption there marks a question as a teaser.
+    """
+    if not prev.prose or info.prose or not 4 <= info.words <= 20:
+        return False
+    kicker = _KICKER.match(info.text)
+    if not info.terminal and info.words >= 6 and kicker:
+        said = set(info.text.split(":", 1)[0].casefold().split())
+        return not said.isdisjoint(KICKER_WORDS) and (after is None or after.prose)
+    return (
+        info.text.endswith("?")
+        and info.words <= 12
+        and info.caps >= 0.4
+        and after is not None
+        and after.credit
+    )
+
+
 def _template(info: LineInfo, stats: FileStats) -> bool:
     return (
         2 <= info.words <= _TEMPLATE_WORDS
@@ -142,6 +189,9 @@ def keep_flags(
         elif stats.keys[info.key] >= 2 or (info.words > 25 and info.stop < 0.2):
             keep[i] = False
             caption[i] = info.words >= 5
+    for i in range(1, n):
+        if keep[i] and teaser_headline(infos[i - 1], infos[i], infos[i + 1] if i + 1 < n else None):
+            keep[i] = False
     # Captions come in clusters: the alt text before a credit, the caption after "Image:",
     # and the link list after "Read more:" - non-prose neighbours go with them.
     for i in range(n):
@@ -154,7 +204,7 @@ def keep_flags(
         j = i + 1
         lister = infos[i].label or LINK.match(infos[i].text) is not None
         while j < n and not is_prose(infos[j]) and (lister or j == i + 1):
-            if infos[j].words > 40:
+            if infos[j].words > 40 or continues_prose(infos[j]):
                 break
             keep[j] = False
             j += 1
@@ -174,6 +224,22 @@ def keep_flags(
             break
         keep[i] = False
     return keep
+
+
+def story_paragraphs(run: Sequence[LineInfo], flags: Sequence[bool]) -> list[str]:
+    """The kept lines of a story run as paragraphs, prose lines without inline furniture.
+
+    Args:
+        run: the lines of the story run.
+        flags: :func:`keep_flags` of ``run``.
+    """
+    out = []
+    for info, keep in zip(run, flags, strict=True):
+        if keep:
+            text = strip_inline(info.text) if info.prose else info.text
+            if text:
+                out.append(text)
+    return out
 
 
 def clean_lines(
@@ -202,7 +268,7 @@ def clean_lines(
         return []
     run = infos[span[0] : span[1]]
     flags = keep_flags(run, stats, drop_keys=drop_keys, boilerplate_lines=boilerplate_lines)
-    return [i.text for i, k in zip(run, flags, strict=True) if k]
+    return story_paragraphs(run, flags)
 
 
 def clean(text: str, *, boilerplate_lines: frozenset[str] = frozenset()) -> str:

@@ -50,7 +50,7 @@ def parse_date(value: Any, *, file_time: datetime | None = None) -> datetime | N
     """Parse an ISO 8601, RFC 2822, epoch (seconds or milliseconds) or human date.
 
     Returns ``None`` when it cannot; a zone-less result is made UTC by
-    :func:`briefings.read.parse_document`.
+    :func:`briefings.text.read.parse_document`.
     """
     if isinstance(value, int | float) and not isinstance(value, bool):
         value = str(value)

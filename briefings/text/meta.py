@@ -69,7 +69,7 @@ _UNIT = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 def as_utc(when: datetime | None) -> datetime | None:
     """Return ``when`` as an aware UTC datetime; a zone-less one is read as UTC.
 
-    Every reader's dates pass through here (see :func:`briefings.read.parse_document`),
+    Every reader's dates pass through here (see :func:`briefings.text.read.parse_document`),
     so the store only ever sees aware UTC times. A date without a time was parsed as
     midnight, so it keeps its day.
 
@@ -193,3 +193,55 @@ def find_dateline(first_paragraph: str) -> str | None:
     if not (place.isupper() or "," in place or m["agency"]):
         return None
     return place
+
+
+# An outlet's name: up to five capitalised words ("Sky News", "The Economic Times", "Daily8").
+_OUTLET = r"(?P<name>[A-Z][\w'’&-]*(?:\s+(?:of|and|&|on|[A-Z][\w'’&-]*)){0,4}?)"
+_OUTLET_GREEDY = _OUTLET.removesuffix("?)") + ")"
+# Where a page names its own outlet, most site-wide first: its cross-links, its copyright
+# line, its app and its messenger channels.
+_OUTLET_CUES = (
+    re.compile(r"\b(?:[Rr]ead|[Mm]ore|[Ww]atch) (?:more )?from " + _OUTLET + r"\s*:"),
+    re.compile(
+        r"(?:©|\([cC]\)|\b[Cc]opyright)\s*(?:\d{4}(?:\s*[-–]\s*\d{4})?\s*,?\s*)?" + _OUTLET_GREEDY
+    ),
+    re.compile(r"\b(?:[Dd]ownload|[Gg]et) (?:the )?" + _OUTLET + r"\s+app\b"),
+    re.compile(
+        _OUTLET + r"\s+(?:WhatsApp|Telegram|YouTube|Google News|Instagram) (?:channel|page)\b"
+    ),
+)
+_CUE_HINT = re.compile(r"from |©|opyright|\([cC]\)| app| channel| page")
+_NOT_OUTLET = frozenset(("all rights reserved", "the", "our", "all", "app", "the app"))
+
+
+def outlet_mentions(lines: Sequence[str]) -> list[tuple[int, str]]:
+    """Outlet names a page's own text gives, with the rank of the cue that gave them.
+
+    Args:
+        lines: the lines of (part of) a dump, e.g. "Read more from Sky News:",
+            "© 2025 Reuters", "Download Daily8 app today", "Economic Times WhatsApp channel".
+
+    Returns:
+        ``(rank, name)`` pairs in text order; rank 0 is the most site-wide cue.
+    """
+    out = []
+    for line in lines:
+        if _CUE_HINT.search(line) is None:
+            continue  # one cheap test keeps the four cues off almost every line
+        for rank, cue in enumerate(_OUTLET_CUES):
+            for m in cue.finditer(line):
+                name = m["name"].strip(" -–&")
+                if 2 <= len(name) <= 60 and name.casefold() not in _NOT_OUTLET:
+                    out.append((rank, name))
+    return out
+
+
+def page_outlet(mentions: Sequence[tuple[int, str]]) -> str | None:
+    """The outlet a page names most site-wide (lowest rank; then most often; then first)."""
+    if not mentions:
+        return None
+    counts: dict[str, int] = {}
+    for _, name in mentions:
+        counts[name] = counts.get(name, 0) + 1
+    best = min(enumerate(mentions), key=lambda im: (im[1][0], -counts[im[1][1]], im[0]))
+    return best[1][1]

@@ -11,6 +11,7 @@ from typing import NamedTuple
 import ftfy
 
 from briefings.text import patterns
+from briefings.text.words import FUNCTION_WORDS, WORD
 
 # UTF-8 bytes decoded as cp1252/latin-1 leave a lead byte (Â..ô) followed by a
 # continuation byte rendered as a cp1252 punctuation sign or a latin-1 symbol.
@@ -32,7 +33,6 @@ _BAD_SPACES = re.compile(
 _ODD_SPACE = re.compile("[\u00a0\u2000-\u200a\u202f\u205f\u3000]")
 _NEWLINES = re.compile(r"\r\n?|[\u2028\u2029\x0b\x0c\x85]")
 
-WORD_RE = re.compile(r"\w+")
 _LETTER_WORD = re.compile(r"[^\W\d_][\w'’-]*")
 _QUOTES = str.maketrans(
     {
@@ -52,33 +52,6 @@ _QUOTES = str.maketrans(
     }
 )
 _KEY_STRIP = re.compile(r"[^\w]+")
-_WORD = re.compile(r"\w+")
-
-# Function words: a high share of them is the cheapest "this is running prose" signal.
-_STOPWORD_TEXT = """
-a about above after again against all also am an and any are as at be because been
-before being below between both but by can could did do does doing down during each
-few for from further had has have having he her here hers herself him himself his
-how i if in into is it its itself just me more most my myself no nor not now of off
-on once only or other our ours out over own same she should so some such than that
-the their theirs them then there these they this those through to too under until up
-very was we were what when where which while who whom why will with would you your
-yours said says told after which been may might must since though still yet would
-its it's i'm we're they're don't le la les de des du un une et est en que qui dans
-pour pas sur au aux der die das und ist nicht mit den ein eine zu von el los las del
-y es por con para una se lo il di che per o os as do da dos das no na nos nas em um
-uma com não mais ao você sempre como mas foi ele ela são está het een van op voor niet
-met zijn dat aan ook als bij nog maar wordt im auf für sich dem auch es sie wir ich wie
-nach bei aus hat wird noch um nur oder so wenn kann sind war este esta pero más sus le
-fue ha han muy sin sobre también entre ya cuando hasta donde ne si ci della delle dei
-nel sono alla anche gli più come ma questo avec sont ont mais ou où cette ces nous vous
-leur elle il ils été être fait plus par
-yang dan di ke dari ini itu untuk dengan tidak ada akan pada juga dalam karena atau oleh
-sebagai kita kami mereka saya anda bisa sudah telah
-и в не на что с по как это к но из у за о от он она они мы вы я его её их был была было
-были же бы для до при так все уже или если только
-"""
-STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 
 
 def fix_text(text: str) -> str:
@@ -161,7 +134,7 @@ def line_info(text: str) -> LineInfo:
     """Compute :class:`LineInfo` for one already-normalised line."""
     ascii_only = text.isascii()
     low = text.casefold() if ascii_only else text.casefold().translate(_QUOTES)
-    low_words = _WORD.findall(low)
+    low_words = WORD.findall(low)
     key = " ".join(low_words)
     tokens = frozenset(low_words)
     n = len(low_words) - sum(map(str.isdigit, low_words))
@@ -172,7 +145,7 @@ def line_info(text: str) -> LineInfo:
         n = max(n, cjk // 2)
         stop, caps = 0.3, 0.0
     elif n:
-        stop = sum(map(STOPWORDS.__contains__, low_words)) / n
+        stop = sum(map(FUNCTION_WORDS.__contains__, low_words)) / n
         starts = _CAP_START.findall(text)
         capitals = len(starts) if ascii_only else sum(map(str.isupper, starts))
         caps = min(1.0, capitals / n)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 
 from briefings.text.article import ParsedArticle
@@ -21,8 +22,16 @@ from briefings.text.clean import (
     is_timestamp,
     is_ui,
     keep_flags,
+    story_paragraphs,
 )
-from briefings.text.meta import find_byline, find_dateline, find_source, parse_time
+from briefings.text.meta import (
+    find_byline,
+    find_dateline,
+    find_source,
+    outlet_mentions,
+    page_outlet,
+    parse_time,
+)
 from briefings.text.normalise import LineInfo, fix_text, line_info, line_key
 
 _LOOKAHEAD = 8
@@ -138,7 +147,7 @@ def _article(
         drop.add(zone[by_idx].key)
     run = seg[span[0] : span[1]]
     flags = keep_flags(run, stats, drop_keys=frozenset(drop), boilerplate_lines=boilerplate_lines)
-    paragraphs = [i.text for i, k in zip(run, flags, strict=True) if k]
+    paragraphs = story_paragraphs(run, flags)
     if paragraphs:  # a drop cap copied as its own letter: "W hile Anglophiles ..."
         paragraphs[0] = _DROP_CAP.sub(r"\1\2", paragraphs[0], count=1)
     body = "\n\n".join(paragraphs)
@@ -147,7 +156,10 @@ def _article(
     published = _published(zone, file_time) or _published(header[-12:], file_time)
     by_key = line_key(byline) if byline else ""
     candidates = [i for i in zone[:8] if not is_ui(i) and i.key != by_key]
-    source = find_source(candidates, title_key or None)
+    # The header's outlet; else the one the story's own lines name ("Read more from X:").
+    source = find_source(candidates, title_key or None) or page_outlet(
+        outlet_mentions([i.text for i in seg])
+    )
     if not title:
         title = _first_sentence(body)
     return ParsedArticle(
@@ -202,6 +214,23 @@ def _segments(
     return out
 
 
+_SHARED_MAX_WORDS = 15
+
+
+def shared_lines(segments: Sequence[Sequence[LineInfo]]) -> frozenset[str]:
+    """Keys of short sentences printed in two or more articles of one dump: the caption of
+    a video player or a promo the site sets into every story, not a story's own text (a
+    paragraph two related stories share is longer than a caption)."""
+    seen: dict[str, int] = {}
+    for k, seg in enumerate(segments):
+        for info in seg:
+            if info.prose and info.words <= _SHARED_MAX_WORDS:
+                seen.setdefault(info.key, k)
+                if seen[info.key] != k:
+                    seen[info.key] = -1
+    return frozenset(key for key, k in seen.items() if k == -1)
+
+
 def split_dump(
     text: str,
     *,
@@ -233,6 +262,8 @@ def split_dump(
     stats = file_stats(infos)
     segments = _segments(infos, find_boundaries(infos, stats))
     page_title = infos[0].text
+    if len(segments) > 1:
+        boilerplate_lines = boilerplate_lines | shared_lines([seg for seg, _ in segments])
     articles = []
     for seg, seg_title in segments:
         art = _article(
@@ -245,6 +276,9 @@ def split_dump(
         )
         if art is not None:
             articles.append(art)
+    if not all(a.source for a in articles):  # the page's own name for those that give none
+        outlet = page_outlet(outlet_mentions([i.text for i in infos]))
+        articles = [a if a.source else replace(a, source=outlet) for a in articles]
     if len(articles) > 1:
         sizes = [len(a.body) for a in articles]
         biggest = sizes.index(max(sizes))

@@ -13,9 +13,10 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping
 
+from briefings.text.words import TERM
+
 __all__ = ["DEFAULT_STOP", "trending_terms"]
 
-_WORD_RE = re.compile(r"[^\W_]\w*(?:[-'’][^\W_]\w*)*")
 _BREAK_CHARS = set(".!?:;\"“”‘’'()[]|•–—\n")  # before a word: it starts a sentence
 _CONNECTORS = frozenset({"of", "de", "del", "da", "van", "von", "der", "al", "bin", "du", "la"})
 _MAX_PHRASE = 4
@@ -89,7 +90,7 @@ def _runs(text: str, title: bool) -> Iterable[list[_Token]]:
     """Yield runs of words that are only separated by spaces (no punctuation)."""
     run: list[_Token] = []
     prev_end = -1
-    for m in _WORD_RE.finditer(text):
+    for m in TERM.finditer(text):
         gap = text[max(prev_end, 0) : m.start()]
         initial = prev_end < 0 or bool(set(gap) & _BREAK_CHARS)
         prev_end = m.end()

@@ -300,10 +300,17 @@ class FakeTelegram(BotApiMethods):
             err = ApiError(error_code, description, parameters)
             self._fail_next.setdefault(method.lower(), []).extend([err] * times)
 
-    def fail_for(self, method: str, seconds: float, error_code: int, description: str) -> None:
+    def fail_for(
+        self,
+        method: str,
+        seconds: float,
+        error_code: int,
+        description: str,
+        parameters: JSON | None = None,
+    ) -> None:
         """Make every call of ``method`` fail with this error for the next ``seconds``."""
         with self._cond:
-            err = ApiError(error_code, description)
+            err = ApiError(error_code, description, parameters)
             self._fail_until[method.lower()] = (time.monotonic() + seconds, err)
 
     def hold(self, method: str, seconds: float, *, times: int = 1) -> None:

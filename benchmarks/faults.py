@@ -1,0 +1,391 @@
+"""Fault benchmark: `briefbot run` processes deliver one briefing slot while faults are injected.
+
+Each fault gets a fresh store holding the ingested seeds and N subscribers (every topic, their
+briefing due two minutes ago, subscribed a day ago), then real `briefbot run` processes
+(``python -m bot run``, configured only by the documented environment variables) serve the
+fake Bot API from ``tests/fakebot`` over HTTP. The fake enforces Telegram's flood limit
+(30 msg/s, 429 + ``retry_after``). Faults:
+
+    none     baseline
+    kill     SIGKILL at a random point of the fan-out, then a restart
+    replica  two processes on one PostgreSQL store (a fresh schema)
+    429      every send answers ``429 retry_after=3`` for 10 s mid-fan-out
+    500      every send answers 500 for 20 s mid-fan-out
+    slow     10 sends held 25 s (longer than the 20 s send timeout); they still take effect
+    403      every 20th chat has blocked the bot (those chats are expected to get nothing)
+
+Per fault it prints: delivered (chats that got their whole briefing), lost (got nothing),
+duplicated messages, partial briefings, time to complete, and the most messages Telegram
+accepted in any 1 s window against ``SEND_RATE_PER_SECOND``.
+
+    .venv/bin/python benchmarks/faults.py --quick                 # 200 subscribers, all faults
+    .venv/bin/python benchmarks/faults.py --faults none,500       # 2,000 subscribers
+
+The delivery job runs at start-up and then every 60 s (``DELIVER_EVERY``, not configurable),
+so a fault whose recovery needs a later run (kill, 500, slow) takes a minute or two longer.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import sqlalchemy as sa
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "benchmarks")]
+
+from fakebot import FakeTelegram  # noqa: E402
+
+from briefings.topics.taxonomy import load_taxonomy  # noqa: E402
+from storage import deliveries  # noqa: E402
+from storage.engine import make_engine  # noqa: E402
+from storage.models import Briefing, Chat, Delivery, Subscription  # noqa: E402
+
+FAULTS = ("none", "kill", "replica", "429", "500", "slow", "403")
+POSTGRES_URL = os.environ.get("FAULTS_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+FIRST_CHAT = 1_000_000
+FLOOD_LIMIT = 30.0  # Telegram's documented global limit, enforced by the fake
+LEASE_SECONDS = 30  # DELIVERY_LEASE_SECONDS: a killed process's claims are resumed this soon
+DONE = {deliveries.SENT, deliveries.EMPTY, deliveries.FAILED, deliveries.SKIPPED}
+
+
+@dataclass
+class Result:
+    """What one fault run measured."""
+
+    fault: str
+    subscribers: int
+    delivered: int = 0
+    lost: int = 0
+    duplicated: int = 0
+    partial: int = 0
+    blocked: int = 0
+    empty: int = 0
+    messages: int = 0
+    too_many: int = 0
+    seconds: float = 0.0
+    max_per_second: int = 0
+    rate: float = 25.0
+    finished: bool = False
+    statuses: dict[str, int] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+def _run_cli(args: list[str], env: dict[str, str]) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", *args], env=env, cwd=ROOT, capture_output=True, text=True
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"briefbot {' '.join(args)} failed:\n{done.stderr[-2000:]}")
+
+
+def write_news(folder: Path, articles: int, seed: int = 7) -> Path:
+    """Synthetic articles (benchmarks/corpus.py) published over the last 20 hours, as JSONL.
+
+    Enough fresh stories fill a briefing (10 stories), so most are split into several
+    messages and a half-sent briefing can be seen.
+    """
+    from corpus import generate  # benchmarks/corpus.py
+
+    now, rng = datetime.now(UTC), random.Random(seed)
+    path = folder / "news.jsonl"
+    with path.open("w", encoding="utf-8") as out:
+        for record in generate(articles, seed=seed):
+            published = now - timedelta(minutes=rng.uniform(30, 20 * 60))
+            out.write(json.dumps({**record, "published": published.isoformat()}) + "\n")
+    return path
+
+
+def ingest(env: dict[str, str], news: Path | None) -> None:
+    """Ingest the seeds (and the fresh news) with the CLI, as an operator would."""
+    _run_cli(["ingest", str(ROOT / "seeds"), *([str(news)] if news else [])], env)
+
+
+def add_subscribers(url: str, subscribers: int) -> list[int]:
+    """Add subscribers to every topic whose briefing was due two minutes ago."""
+    now = datetime.now(UTC)
+    due, since = f"{now - timedelta(minutes=2):%H:%M}", now - timedelta(days=1)
+    slugs = [topic.slug for topic in load_taxonomy().topics]
+    chat_ids = list(range(FIRST_CHAT, FIRST_CHAT + subscribers))
+    engine = make_engine(url)
+    with engine.begin() as connection:
+        connection.execute(sa.insert(Chat), [
+            {"id": c, "kind": "private", "active": True, "timezone": "UTC",
+             "briefing_time": due, "created_at": since} for c in chat_ids
+        ])  # fmt: skip
+        connection.execute(sa.insert(Subscription), [
+            {"chat_id": c, "kind": "topic", "key": s, "created_at": since}
+            for c in chat_ids for s in slugs
+        ])  # fmt: skip
+    engine.dispose()
+    return chat_ids
+
+
+def _statuses(engine: sa.Engine) -> Counter[str]:
+    with engine.connect() as connection:
+        rows = connection.execute(
+            sa.select(Delivery.status, sa.func.count())
+            .where(Delivery.chat_id >= FIRST_CHAT)
+            .group_by(Delivery.status)
+        )
+        return Counter({str(status): int(count) for status, count in rows})
+
+
+def _accepted(fake: FakeTelegram) -> list[tuple[float, int, str]]:
+    """(time, chat, text) of every sendMessage Telegram accepted for a subscriber."""
+    return [
+        (r["time"], int(r["params"]["chat_id"]), str(r["params"]["text"]))
+        for r in fake.calls("sendMessage")
+        if r["status"] == 200 and int(r["params"]["chat_id"]) >= FIRST_CHAT
+    ]
+
+
+def max_in_window(times: list[float], window: float = 1.0) -> int:
+    """The most events in any half-open interval of ``window`` seconds."""
+    ordered, best, start = sorted(times), 0, 0
+    for end, at in enumerate(ordered):
+        while at - ordered[start] >= window:
+            start += 1
+        best = max(best, end - start + 1)
+    return best
+
+
+class Fleet:
+    """The `briefbot run` processes of one fault run, with their logs."""
+
+    def __init__(self, env: dict[str, str], logs: Path) -> None:
+        self.env, self.logs = env, logs
+        self.procs: list[subprocess.Popen[bytes]] = []
+
+    def start(self) -> subprocess.Popen[bytes]:
+        log = open(self.logs / f"run{len(self.procs)}.log", "wb")  # noqa: SIM115 (child's)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "bot", "run"], env=self.env, cwd=ROOT,
+            stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        self.procs.append(proc)
+        return proc
+
+    def stop(self) -> None:
+        for proc in self.procs:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        for proc in self.procs:
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+    def tracebacks(self) -> int:
+        return sum(p.read_text(errors="replace").count("Traceback") for p in self.logs.iterdir())
+
+
+def _inject(fault: str, fake: FakeTelegram, fleet: Fleet) -> str:
+    """Inject the mid-fan-out fault; returns a note on what was done."""
+    if fault == "kill":
+        victim = fleet.procs[-1]
+        victim.send_signal(signal.SIGKILL)
+        victim.wait()
+        fleet.start()
+        return "SIGKILL, restarted"
+    if fault == "429":
+        params = {"retry_after": 3}
+        fake.fail_for("sendMessage", 10.0, 429, "Too Many Requests: retry after 3", params)
+        return "429 retry_after=3 for 10 s"
+    if fault == "500":
+        fake.fail_for("sendMessage", 20.0, 500, "Internal Server Error")
+        return "500s for 20 s"
+    if fault == "slow":
+        fake.hold("sendMessage", 25.0, times=10)
+        return "10 sends held 25 s (policy bound: at most 10 duplicates)"
+    return ""
+
+
+def run_fault(
+    fault: str, subscribers: int, *, rate: float = 25.0, timeout: float = 900.0, seed: int = 0,
+    news: Path | None = None, template: Path | None = None,
+) -> Result:  # fmt: skip
+    """Deliver one slot to ``subscribers`` chats under ``fault``; return what was measured.
+
+    ``template``: a SQLite store already holding the ingested news (copied, not re-ingested).
+    """
+    rng = random.Random(f"{seed}-{fault}")
+    result = Result(fault, subscribers, rate=rate)
+    with tempfile.TemporaryDirectory(prefix=f"faults-{fault}-") as tmp_dir:
+        tmp = Path(tmp_dir)
+        (tmp / "inbox").mkdir()
+        (tmp / "seeds").mkdir()
+        (tmp / "logs").mkdir()
+        schema = None
+        if fault == "replica":
+            schema = f"faults_{uuid.uuid4().hex[:10]}"
+            with make_engine(POSTGRES_URL).begin() as connection:
+                connection.execute(sa.text(f"CREATE SCHEMA {schema}"))
+            url = f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+        else:
+            url = f"sqlite:///{tmp / 'store.sqlite3'}"
+        fake = FakeTelegram().start()
+        fake.set_rate_limit(FLOOD_LIMIT)
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "WEBHOOK_"))}
+        env.update(
+            TELEGRAM_BOT_TOKEN=fake.token, TELEGRAM_API_BASE_URL=fake.base_url,
+            TELEGRAM_FILE_BASE_URL=fake.base_file_url, DATABASE_URL=url,
+            SEEDS_DIR=str(tmp / "seeds"), INBOX_DIR=str(tmp / "inbox"),
+            SEND_RATE_PER_SECOND=f"{rate:g}", DELIVERY_LEASE_SECONDS=str(LEASE_SECONDS),
+            ADMIN_USER_IDS="", LOG_LEVEL="WARNING", PYTHONUNBUFFERED="1",
+        )  # fmt: skip
+        fleet = Fleet(env, tmp / "logs")
+        engine = make_engine(url)
+        try:
+            if template is not None and fault != "replica":
+                shutil.copy(template, tmp / "store.sqlite3")
+            else:
+                ingest(env, news)
+            chats = add_subscribers(url, subscribers)
+            blocked = set(chats[::20]) if fault == "403" else set()
+            for chat in blocked:
+                fake.block(chat)
+            started = time.monotonic()
+            fleet.start()
+            if fault == "replica":
+                fleet.start()
+            trigger = int(subscribers * rng.uniform(0.2, 0.7))
+            injected = fault in ("none", "replica", "403")
+            deadline = started + timeout
+            while time.monotonic() < deadline:
+                time.sleep(0.25)
+                if not injected and len({c for _, c, _ in _accepted(fake)}) >= trigger:
+                    result.notes.append(f"{_inject(fault, fake, fleet)} after {trigger} chats")
+                    injected = True
+                statuses = _statuses(engine)
+                if injected and sum(statuses[s] for s in DONE) >= subscribers:
+                    result.finished = True
+                    break
+            time.sleep(2.0)  # let answers in flight land
+            fleet.stop()
+            _measure(result, fake, engine, chats, blocked, started)
+            result.notes.append(f"{fleet.tracebacks()} tracebacks in the logs")
+        finally:
+            fleet.stop()
+            engine.dispose()
+            fake.stop()
+            if schema is not None:
+                with make_engine(POSTGRES_URL).begin() as connection:
+                    connection.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
+            if os.environ.get("FAULTS_KEEP_LOGS"):
+                shutil.copytree(tmp / "logs", Path(os.environ["FAULTS_KEEP_LOGS"]) / fault)
+    return result
+
+
+def _measure(
+    result: Result, fake: FakeTelegram, engine: sa.Engine, chats: list[int],
+    blocked: set[int], started: float,
+) -> None:  # fmt: skip
+    accepted = _accepted(fake)
+    received: dict[int, Counter[str]] = {}
+    for _, chat, text in accepted:
+        received.setdefault(chat, Counter())[text] += 1
+    with engine.connect() as connection:
+        status = {
+            int(chat): str(state)
+            for chat, state in connection.execute(sa.select(Delivery.chat_id, Delivery.status))
+        }
+        expected = {
+            int(chat): list(messages)
+            for chat, messages in connection.execute(
+                sa.select(Delivery.chat_id, Briefing.messages).join(
+                    Briefing, Briefing.id == Delivery.briefing_id
+                )
+            )
+        }
+    result.statuses = dict(_statuses(engine))
+    result.empty = result.statuses.get(deliveries.EMPTY, 0)
+    for chat in chats:
+        got = received.get(chat, Counter())
+        result.duplicated += sum(n - 1 for n in got.values())
+        if chat in blocked:
+            result.blocked += 1
+            continue
+        want = expected.get(chat)
+        if not got:
+            result.lost += status.get(chat) != deliveries.EMPTY  # nothing new is not lost
+        elif want is not None and all(got[m] for m in want):
+            result.delivered += 1
+        else:
+            result.partial += 1
+    times = [at for at, _, _ in accepted]
+    result.messages = len(times)
+    result.too_many = sum(1 for r in fake.rejected if r.get("error_code") == 429)
+    if times:
+        wall_start = time.time() - (time.monotonic() - started)
+        result.seconds = max(times) - wall_start
+    result.max_per_second = max_in_window(times)
+
+
+def report(result: Result) -> str:
+    """The printed block for one fault."""
+    expected = result.subscribers - result.blocked - result.empty
+    lines = [
+        f"fault {result.fault:<8} subscribers {result.subscribers}"
+        + ("" if result.finished else "   ** NOT FINISHED before the timeout **"),
+        f"  delivered        {result.delivered} / {expected} chats got their whole briefing",
+        f"  lost             {result.lost}",
+        f"  duplicated       {result.duplicated} messages",
+        f"  partial          {result.partial} briefings",
+        f"  blocked (403)    {result.blocked}" if result.blocked else "",
+        f"  messages         {result.messages} accepted by the Bot API",
+        f"  time to complete {result.seconds:.1f} s (start-up to the last accepted message)",
+        f"  max in any 1 s   {result.max_per_second} messages "
+        f"(SEND_RATE_PER_SECOND={result.rate:g}); {result.too_many} answered 429",
+        f"  delivery rows    {dict(sorted(result.statuses.items()))}",
+        *(f"  note             {n}" for n in result.notes),
+    ]
+    return "\n".join(line for line in lines if line)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--subscribers", type=int, default=None, help="default 2000 (quick 200)")
+    parser.add_argument("--faults", default=",".join(FAULTS), help=f"comma list of {FAULTS}")
+    parser.add_argument("--quick", action="store_true", help="200 subscribers")
+    parser.add_argument("--rate", type=float, default=25.0, help="SEND_RATE_PER_SECOND")
+    parser.add_argument("--timeout", type=float, default=900.0, help="seconds per fault")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (kill/trigger points)")
+    parser.add_argument("--articles", type=int, default=150, help="fresh synthetic articles")
+    args = parser.parse_args()
+    subscribers = args.subscribers or (200 if args.quick else 2000)
+    faults = [f.strip() for f in args.faults.split(",") if f.strip()]
+    unknown = sorted(set(faults) - set(FAULTS))
+    if unknown:
+        parser.error(f"unknown faults {unknown}; choose from {', '.join(FAULTS)}")
+    with tempfile.TemporaryDirectory(prefix="faults-news-") as tmp_dir:
+        tmp = Path(tmp_dir)
+        news = write_news(tmp, args.articles) if args.articles else None
+        template = tmp / "template.sqlite3"
+        env = {**os.environ, "DATABASE_URL": f"sqlite:///{template}", "LOG_LEVEL": "WARNING"}
+        ingest(env, news)
+        for fault in faults:
+            result = run_fault(
+                fault, subscribers, rate=args.rate, timeout=args.timeout, seed=args.seed,
+                news=news, template=template,
+            )  # fmt: skip
+            print(report(result), flush=True)
+
+
+if __name__ == "__main__":
+    main()
