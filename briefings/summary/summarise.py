@@ -175,6 +175,15 @@ def _blocked(text: str, paragraphs: list[list[str]]) -> list[bool]:
     return blocked
 
 
+def _orphans_blocked(sentences: list[str], blocked: list[bool]) -> list[bool]:
+    """Also block a sentence that points back at a blocked one: nothing could resolve it."""
+    out = list(blocked)
+    for i in range(1, len(sentences)):
+        if out[i - 1] and not out[i] and dangles(sentences[i]):
+            out[i] = True
+    return out
+
+
 def _briefbot(
     sentences: list[str],
     n: int,
@@ -187,8 +196,10 @@ def _briefbot(
     if tools is None:
         return list(range(min(n, len(sentences))))
     allowed = list(range(len(sentences)))
-    if blocked is not None and len(sentences) - sum(blocked) >= n:
-        allowed = [i for i, b in enumerate(blocked) if not b]
+    if blocked is not None:
+        blocked = _orphans_blocked(sentences, blocked)
+        if len(sentences) - sum(blocked) >= n:
+            allowed = [i for i, b in enumerate(blocked) if not b]
     subset = [sentences[i] for i in allowed]
     picked = rank_sentences(
         subset, n, tools[0].ids, params, lambda j: allowed[j] > 0 and dangles(subset[j])
