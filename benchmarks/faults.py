@@ -277,6 +277,9 @@ def run_fault(
                     result.finished = True
                     break
             time.sleep(2.0)  # let answers in flight land
+            refused = [p for p in fleet.procs if p.poll() == 2]  # e.g. the one-poller lock
+            if refused:
+                result.notes.append(f"{len(refused)} process(es) refused to start (exit 2)")
             fleet.stop()
             _measure(result, fake, engine, chats, blocked, started)
             result.notes.append(f"{fleet.tracebacks()} tracebacks in the logs")
