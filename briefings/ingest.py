@@ -7,13 +7,20 @@ import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from briefings.errors import BadInput, IngestBusy, one_line
+from briefings.inputs import (
+    FileResult,
+    IngestReport,
+    iter_input_files,
+    read_file,
+    storable_path,
+)
 from briefings.pipeline import PipelineConfig, derive_document
 from briefings.stories.duplicates import NearDuplicateIndex
 from briefings.stories.events import EventIndex, event_index, event_key
@@ -24,117 +31,11 @@ from storage.models import Article
 
 log = logging.getLogger(__name__)
 
-MAX_FILE_BYTES = 64 * 1024 * 1024
 TRENDING_WINDOW = timedelta(days=2)
 TRENDING_MAX_ARTICLES = 5000
 # newest articles compared with a new one for near-duplicates and same events: the
 # in-memory indexes cost ~20 MB per 1,000 articles, so this bounds the worker's memory
 RECENT_ARTICLES = 2_000
-
-
-@dataclass
-class FileResult:
-    """What happened to one input file."""
-
-    path: str
-    status: str  # ingested | unchanged | error | empty | dry-run
-    stored: int = 0
-    duplicates: int = 0
-    error: str | None = None
-    # what was (or, in a dry run, would have been) stored; kept only in dry runs
-    articles: list[docs.NewArticle] = field(default_factory=list, repr=False)
-
-    def as_dict(self) -> dict[str, object]:
-        """The result without its articles, for JSON reports."""
-        return {key: value for key, value in vars(self).items() if key != "articles"}
-
-
-@dataclass
-class IngestReport:
-    """Totals of an ingest run, plus each file's result."""
-
-    files: list[FileResult] = field(default_factory=list)
-
-    @property
-    def stored(self) -> int:
-        """Articles stored (new or updated)."""
-        return sum(result.stored for result in self.files)
-
-    @property
-    def duplicates(self) -> int:
-        """Articles dropped as exact duplicates of stored ones."""
-        return sum(result.duplicates for result in self.files)
-
-    @property
-    def errors(self) -> list[FileResult]:
-        """Files that could not be ingested."""
-        return [result for result in self.files if result.status == "error"]
-
-    @property
-    def skipped(self) -> int:
-        """Files already ingested with the same bytes."""
-        return sum(1 for result in self.files if result.status == "unchanged")
-
-    def summary_line(self) -> str:
-        """One line for logs and chat replies."""
-        return (
-            f"{_count(len(self.files), 'file')} read, {self.stored} articles stored, "
-            f"{_count(self.duplicates, 'duplicate')}, {self.skipped} unchanged, "
-            f"{_count(len(self.errors), 'error')}"
-        )
-
-
-def _count(n: int, noun: str) -> str:
-    """The count and its noun, plural unless one ("1 file", "2 files")."""
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
-
-
-def iter_input_files(paths: Iterable[Path]) -> Iterator[Path]:
-    """Yield files under ``paths`` (folders recursively, sorted; hidden files skipped)."""
-    for path in paths:
-        if path.is_dir():
-            for child in sorted(path.rglob("*")):
-                if child.is_file() and not any(
-                    p.startswith(".") for p in child.parts[len(path.parts) :]
-                ):
-                    yield child
-        else:
-            yield path
-
-
-def storable_path(path: Path) -> str:
-    """``path`` as text any database takes: bytes undecodable in a file name become U+FFFD."""
-    return str(path).encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-
-
-def read_file(path: Path, max_bytes: int = MAX_FILE_BYTES) -> tuple[bytes, datetime]:
-    """Read a whole file, refusing huge ones and ones that change while being read.
-
-    Raises:
-        BadInput: unreadable, too large, or modified during the read.
-    """
-    try:
-        before = path.stat()
-        if before.st_size > max_bytes:
-            raise BadInput(f"file too large ({before.st_size} bytes; limit {max_bytes})")
-        with path.open("rb") as handle:
-            data = handle.read(max_bytes + 1)
-        after = path.stat()
-    except FileNotFoundError:
-        raise BadInput("file not found (it may have been moved or deleted)") from None
-    except PermissionError:
-        raise BadInput("permission denied") from None
-    except IsADirectoryError:
-        raise BadInput("is a directory") from None
-    except OSError as exc:
-        raise BadInput(f"cannot read: {exc.strerror or exc}") from None
-    if len(data) > max_bytes:
-        raise BadInput(f"file too large (over {max_bytes} bytes)")
-    if (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns) or len(
-        data
-    ) != after.st_size:
-        raise BadInput("file changed while being read; it will be retried next time")
-    return data, datetime.fromtimestamp(after.st_mtime, UTC)
 
 
 class Ingestor:
