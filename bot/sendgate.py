@@ -138,7 +138,8 @@ class GateRateLimiter(BaseRateLimiter[dict[str, Any]]):
         if PACED.get():
             return await self._call(callback, args, kwargs)
         for attempt in (1, 2):
-            await self.gate.wait(chat_id, chat_spacing(chat_id))
+            # a reply answers the user now; only groups (about 20 a minute) are spaced
+            await self.gate.wait(chat_id, 0.0 if chat_id > 0 else chat_spacing(chat_id))
             try:
                 return await self._call(callback, args, kwargs)
             except RetryAfter as exc:
