@@ -123,7 +123,7 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
         log.info("TELEGRAM_BOT_TOKEN is not set: serving the terminal chat")
         return _terminal(settings, ctx)
     # one Telegram server per store, taken before anything else writes
-    lock = acquire_store_lock(ctx.sessions.kw["bind"], "poller")
+    lock = ctx.poller_lock = acquire_store_lock(ctx.sessions.kw["bind"], "poller")
     try:
         ingest_seeds_if_empty(ctx)
         application = build_application(settings, ctx)
@@ -139,6 +139,10 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
             application.run_polling()
     finally:
         lock.release()
+    if lock.lost:
+        print("briefbot: stopped: another server took over the store's poller lock",
+              file=sys.stderr)  # fmt: skip
+        return 1
     return 0
 
 

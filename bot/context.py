@@ -16,6 +16,7 @@ from bot.settings import Settings
 from briefings.ingest import Ingestor
 from briefings.topics.taxonomy import Taxonomy, load_taxonomy
 from storage import documents
+from storage.locks import StoreLock
 
 KEY = "briefbot"
 
@@ -31,6 +32,7 @@ class AppContext:
     terminal: bool = False  # the local terminal chat, not Telegram: set by build_application
     seen_chats: set[int] = field(default_factory=set)  # chats recorded since start-up
     saved_searches: dict[str, str] = field(default_factory=dict)  # pagination key -> query
+    poller_lock: StoreLock | None = None  # one Telegram server per store: set by `briefbot run`
 
     def reload_taxonomy(self) -> Taxonomy:
         """Re-read the taxonomy files and tag new articles with them from now on.

@@ -147,7 +147,9 @@ def heartbeat(job: str) -> Callable[[JobFunc], JobFunc]:
 
 
 async def watchdog_job(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    """Warn when a persisted job has not started for several of its intervals."""
+    """Warn when a persisted job has not started for several of its intervals; stop the
+    process when its poller lock went to another process (its connection dropped)."""
+    await _check_poller_lock(application)
     beats: dict[str, tuple[int, float]] = application.bot_data.get(HEARTBEAT_KEY, {})
     now = time.monotonic()
     for job, (every, started) in beats.items():
@@ -156,6 +158,23 @@ async def watchdog_job(application: Application[Any, Any, Any, Any, Any, Any]) -
             log.warning(
                 "scheduler: job %s last started %.0f s ago (every %d s): overdue", job, late, every
             )
+
+
+async def _check_poller_lock(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    lock = _ctx(application).poller_lock
+    if lock is None:
+        return
+    try:
+        kept = await asyncio.to_thread(lock.held)
+    except Exception as exc:  # the store is away: nobody else can take the lock either
+        log.warning("poller lock: cannot check it: %s", str(exc).splitlines()[0])
+        return
+    if not kept:
+        log.error(
+            "poller lock: the store's connection dropped and another briefbot server took the "
+            "lock: stopping this one"
+        )
+        application.stop_running()
 
 
 @heartbeat("deliver")

@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from clirun import BRIEFBOT, assert_refused, clean_env
 from conftest import make_settings
 from fakebot import FakeTelegram
@@ -107,3 +108,104 @@ def test_a_second_poller_on_the_same_store_refuses_to_start(
         os.kill(first.pid, signal.SIGINT)
         _, first_err = first.communicate(timeout=60)
     assert "Conflict" not in first_err
+
+
+_LOCK_BACKEND = sa.text(
+    "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 1"
+    " AND ((classid::bigint << 32) | objid::bigint)"
+    " = hashtext('briefbot:poller:' || current_schema())::bigint"
+)
+
+
+def _lock_backends(engine: sa.Engine) -> list[int]:
+    with engine.connect() as connection:
+        return list(connection.execute(_LOCK_BACKEND).scalars())
+
+
+def _drop_lock_connection(engine: sa.Engine) -> None:
+    """Kill the session that holds the poller lock, as a server restart or lost link does."""
+    [pid] = _lock_backends(engine)
+    with engine.connect() as connection:
+        # waits (up to 10 s) for the session to end, and so for the lock to be free
+        connection.execute(sa.text("SELECT pg_terminate_backend(:pid, 10000)"), {"pid": pid})
+
+
+def test_a_dropped_lock_connection_takes_the_lock_again_or_says_it_was_lost(
+    postgres_url: str,
+) -> None:
+    engine, other_engine = make_engine(postgres_url), make_engine(postgres_url)
+    lock = acquire_store_lock(engine, "poller")
+    assert lock.held() and len(_lock_backends(other_engine)) == 1
+    _drop_lock_connection(other_engine)
+    assert _lock_backends(other_engine) == []  # the lock went with its session
+    assert lock.held() and not lock.lost  # taken again on a new connection
+    with pytest.raises(LockHeld):
+        acquire_store_lock(other_engine, "poller")
+    _drop_lock_connection(other_engine)
+    other = acquire_store_lock(other_engine, "poller")  # someone else got it first
+    assert not lock.held() and lock.lost
+    assert not lock.held()  # stays lost: it never takes a lock another process holds
+    other.release()
+    lock.release()
+    engine.dispose()
+    other_engine.dispose()
+
+
+WATCHED_RUN = """
+import sys
+import bot.jobs
+bot.jobs.WATCHDOG_EVERY = 1  # the real watchdog, checking every second
+from bot.cli import main
+sys.exit(main(["run"]))
+"""
+
+
+@pytest.mark.slow
+def test_a_server_whose_lock_went_to_another_stops_and_says_why(
+    postgres_url: str, fake_api: FakeTelegram, tmp_path: Path
+) -> None:
+    build_context(make_settings(postgres_url)).sessions.kw["bind"].dispose()  # migrated
+    (tmp_path / "seeds").mkdir()
+    env = clean_env(
+        DATABASE_URL=postgres_url,
+        SEEDS_DIR=str(tmp_path / "seeds"),
+        TELEGRAM_BOT_TOKEN=fake_api.token,
+        TELEGRAM_API_BASE_URL=fake_api.base_url,
+        TELEGRAM_FILE_BASE_URL=fake_api.base_file_url,
+    )
+    server = subprocess.Popen(
+        [sys.executable, "-c", WATCHED_RUN], env=env, cwd=tmp_path, stderr=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    engine = make_engine(postgres_url)
+    try:
+        deadline = time.monotonic() + 60
+        while not fake_api.calls("getUpdates"):
+            assert server.poll() is None, server.communicate()[1]
+            assert time.monotonic() < deadline, "the server never polled"
+            time.sleep(0.2)
+        _drop_lock_connection(engine)
+        deadline = time.monotonic() + 30
+        while not _lock_backends(engine):  # the watchdog takes it again
+            assert time.monotonic() < deadline, "the lock was not taken again"
+            time.sleep(0.2)
+        assert server.poll() is None
+        other = None
+        deadline = time.monotonic() + 30
+        while other is None:  # drop it and take it before the watchdog does
+            assert time.monotonic() < deadline, "could not take the lock from the server"
+            _drop_lock_connection(engine)
+            try:
+                other = acquire_store_lock(engine, "poller")
+            except LockHeld:
+                time.sleep(0.1)
+        _, err = server.communicate(timeout=60)
+        assert server.returncode == 1, err
+        assert "another server took over the store's poller lock" in err
+        assert "Traceback" not in err and fake_api.token not in err
+        other.release()
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.communicate()
+        engine.dispose()
