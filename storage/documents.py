@@ -140,6 +140,23 @@ def new_story(session: Session) -> Story:
     return story
 
 
+def _fit(text: str, limit: int | None = None) -> str:
+    """Text as both engines store it: no NUL characters (PostgreSQL refuses them), at most
+    ``limit`` characters (PostgreSQL refuses longer values; SQLite would keep them)."""
+    text = text.replace("\x00", "")
+    if limit is not None and len(text) > limit:
+        text = text[: limit - 1].rstrip() + "…"
+    return text
+
+
+def _fit_column(text: str | None, column: str) -> str | None:
+    """``text`` fitted to the length of the articles table's ``column``."""
+    if text is None:
+        return None
+    length = getattr(Article.__table__.c[column].type, "length", None)
+    return _fit(text, length) or None
+
+
 def store_article(
     session: Session,
     document: SourceDocument,
@@ -163,15 +180,15 @@ def store_article(
     article.document = document
     article.position = position
     article.story_id = story_id
-    article.title = new.title
-    article.body = new.body
-    article.source = new.source
-    article.byline = new.byline
+    article.title = _fit(new.title)
+    article.body = _fit(new.body)
+    article.source = _fit_column(new.source, "source")
+    article.byline = _fit_column(new.byline, "byline")
     article.published = new.published
-    article.dateline = new.dateline
-    article.url = new.url
-    article.summary = list(new.summary)
-    article.keyphrases = list(new.keyphrases)
+    article.dateline = _fit_column(new.dateline, "dateline")
+    article.url = _fit(new.url) if new.url is not None else None
+    article.summary = [_fit(sentence) for sentence in new.summary]
+    article.keyphrases = [_fit(phrase) for phrase in new.keyphrases]
     article.language = new.language
     article.content_hash = new.content_hash
     article.minhash = new.minhash

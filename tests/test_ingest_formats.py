@@ -1,7 +1,7 @@
 """Every input format and many languages through ``briefbot ingest``, read back from the store.
 
-Runs on SQLite and PostgreSQL: the store is where naive dates, NUL bytes and other
-store-side rules bite, so the dry run must run the same code up to the commit.
+Runs on SQLite and PostgreSQL: the store is where naive dates, NUL bytes, overlong values
+and other store-side rules bite, so the dry run must run the same code up to the commit.
 """
 
 from __future__ import annotations
@@ -14,13 +14,16 @@ import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import ROOT, SEEDS, make_settings
 from sqlalchemy import func, select
+from sqlalchemy.exc import DataError
 
 from bot.app import build_context
 from bot.cli import main
+from storage import documents
 from storage.models import Article, SourceDocument
 
 DATA = ROOT / "tests" / "data"
@@ -182,40 +185,66 @@ def test_dry_run_prints_what_a_real_ingest_stores_and_writes_nothing(
     }
 
 
-_PG_NUL = "PostgreSQL text fields cannot contain NUL (0x00) bytes"
-
-
-def _nul_dump(folder: Path) -> Path:
-    """Two records, the second with a NUL byte: PostgreSQL refuses it at store time."""
-    path = folder / "nul.jsonl"
+def _awkward_dump(folder: Path) -> Path:
+    """Two records, the second with a NUL byte and an outlet and byline far too long."""
+    path = folder / "awkward.jsonl"
     records = [
         {"title": "Zebras cross the river", "text": _story("zebra crossing")},
-        {"title": "Lions sleep\u0000 all day", "text": _story("lion enclosure")},
+        {
+            "title": "Lions sleep\u0000 all day",
+            "text": _story("lion\u0000 enclosure"),
+            "source": "The Lion Gazette " * 40,
+            "author": "Jane Doe and " * 60,
+        },
     ]
     path.write_text("\n".join(json.dumps(r) for r in records))
     return path
 
 
+def test_nul_characters_and_overlong_fields_are_stored_on_both_engines(
+    monkeypatch: pytest.MonkeyPatch, database_url: str, folder: Path
+) -> None:
+    """PostgreSQL refuses NUL and values longer than a column; the store fits them first."""
+    _awkward_dump(folder)
+    _env(monkeypatch, database_url)
+    assert main(["ingest", str(folder)]) == 0
+    stored = _stored(database_url)
+    assert set(stored) == {"Zebras cross the river", "Lions sleep all day"}
+    lion = stored["Lions sleep all day"]
+    assert "\x00" not in lion.body and "lion enclosure" in lion.body
+    assert lion.source is not None and lion.source.startswith("The Lion Gazette")
+    assert len(lion.source) <= 200 and lion.source.endswith("…")
+    assert lion.byline is not None and len(lion.byline) <= 300
+
+
 def test_a_file_failing_on_store_fails_the_dry_run_too(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
-    postgres_url: str,
+    database_url: str,
     folder: Path,
 ) -> None:
-    bad = _nul_dump(folder)
+    bad = _awkward_dump(folder)
     (folder / "good.txt").write_bytes(_text_dump("Good story", "March 5, 2024", "good plan"))
-    _env(monkeypatch, postgres_url)
+    store_article = documents.store_article
+
+    def failing(session: Any, document: Any, new: Any, **kw: Any) -> Any:
+        if new.title.startswith("Lions"):  # as a constraint the database enforces would
+            raise DataError("INSERT INTO articles", {}, ValueError("value refused by the store"))
+        return store_article(session, document, new, **kw)
+
+    monkeypatch.setattr(documents, "store_article", failing)
+    _env(monkeypatch, database_url)
     assert main(["ingest", "--dry-run", str(folder)]) == 0
     dry = capsys.readouterr().out
-    assert _stored(postgres_url) == {} and _documents(postgres_url) == 0
+    assert _stored(database_url) == {} and _documents(database_url) == 0
     assert main(["ingest", str(folder)]) == 0
     real = capsys.readouterr().out
     errors = [line for line in real.splitlines() if line.startswith("  error: ")]
-    assert errors == [f"  error: {bad}: could not store: DataError: {_PG_NUL}"]
+    assert errors == [f"  error: {bad}: could not store: ValueError: value refused by the store"]
     assert errors == [line for line in dry.splitlines() if line.startswith("  error: ")]
     assert real.splitlines()[-2] in dry  # the same totals line
     # no half-written rows: the good record of the failed file is not stored either
-    assert set(_stored(postgres_url)) == {"Good story"}
+    assert set(_stored(database_url)) == {"Good story"}
 
 
 @pytest.mark.slow
@@ -227,8 +256,6 @@ def test_each_failed_file_is_one_line_without_traceback(
     (folder / "broken.json").write_text('{"title": "Half a record",')
     shutil.copy(LANGUAGE_DUMPS / "pl.txt", folder / "pl.txt")
     bad = [folder / "broken.json", folder / "corrupt.bin"]
-    if database_url.startswith("postgresql"):
-        bad.append(_nul_dump(folder))
     env = {**os.environ, "DATABASE_URL": database_url, "SEEDS_DIR": str(SEEDS)}
     env.pop("TELEGRAM_BOT_TOKEN", None)
     for dry in (["--dry-run"], []):  # the dry run first: it must not make the file "unchanged"
