@@ -1,7 +1,8 @@
 """What handlers need: the app's services, built once at start-up, and the typed PTB context.
 
 Handlers and jobs get a :class:`BotContext` (PTB's ``ContextTypes`` pattern), whose
-``context.app`` is the :class:`AppContext`; nothing reads untyped ``bot_data`` keys.
+``context.app`` is the :class:`AppContext` (the one entry of ``bot_data``); jobs keep their state
+there too, typed.
 """
 
 from __future__ import annotations
@@ -33,6 +34,9 @@ class AppContext:
     seen_chats: set[int] = field(default_factory=set)  # chats recorded since start-up
     saved_searches: dict[str, str] = field(default_factory=dict)  # pagination key -> query
     poller_lock: StoreLock | None = None  # one Telegram server per store: set by `briefbot run`
+    job_starts: dict[str, tuple[int, float]] = field(default_factory=dict)  # job -> (every s,
+    # last start on the monotonic clock): what the scheduler watchdog reads
+    inbox_seen: dict[str, tuple[int, int]] = field(default_factory=dict)  # path -> (size, mtime)
 
     def reload_taxonomy(self) -> Taxonomy:
         """Re-read the taxonomy files and tag new articles with them from now on.

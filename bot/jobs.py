@@ -43,10 +43,8 @@ log = logging.getLogger(__name__)
 JobFunc: TypeAlias = Callable[[Application[Any, Any, Any, Any, Any, Any]], Awaitable[None]]
 
 JOBSTORE = "briefbot"
-INBOX_KEY = "briefbot.inbox"
 DELIVER_EVERY = 60  # seconds
 SETTLE_SECONDS = 5.0  # a file modified more recently may still be being written
-HEARTBEAT_KEY = "briefbot.heartbeat"  # bot_data: job id -> (every seconds, last start)
 HOUSEKEEPING_EVERY = 24 * 3600
 WATCHDOG_EVERY = 60
 
@@ -84,9 +82,9 @@ def register_jobs(application: Application[Any, Any, Any, Any, Any, Any], ctx: A
         name="housekeeping", misfire_grace_time=6 * 3600, **common,
     )  # fmt: skip
     started = time.monotonic()  # a store failing from the start must be noticed too
-    application.bot_data[HEARTBEAT_KEY] = {
-        job: (_every(ctx, job), started) for job in ("deliver", "inbox", "housekeeping")
-    }
+    ctx.job_starts.update(
+        {job: (_every(ctx, job), started) for job in ("deliver", "inbox", "housekeeping")}
+    )
     scheduler.add_job(  # in memory: it must run when the database does not answer
         watchdog_job, IntervalTrigger(seconds=WATCHDOG_EVERY, timezone=UTC), id="watchdog",
         name="scheduler watchdog", replace_existing=True, coalesce=True, args=(application,),
@@ -127,10 +125,7 @@ def heartbeat(job: str) -> Callable[[JobFunc], JobFunc]:
         @functools.wraps(func)
         async def run(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
             ctx = _ctx(application)
-            application.bot_data.setdefault(HEARTBEAT_KEY, {})[job] = (
-                _every(ctx, job),
-                time.monotonic(),
-            )
+            ctx.job_starts[job] = (_every(ctx, job), time.monotonic())
             await _beat(ctx, job, start=True)
             error: str | None = None
             try:
@@ -150,7 +145,7 @@ async def watchdog_job(application: Application[Any, Any, Any, Any, Any, Any]) -
     """Warn when a persisted job has not started for several of its intervals; stop the
     process when its poller lock went to another process (its connection dropped)."""
     await _check_poller_lock(application)
-    beats: dict[str, tuple[int, float]] = application.bot_data.get(HEARTBEAT_KEY, {})
+    beats = _ctx(application).job_starts
     now = time.monotonic()
     for job, (every, started) in beats.items():
         late = now - started
@@ -241,7 +236,7 @@ async def inbox_job(application: Application[Any, Any, Any, Any, Any, Any]) -> N
     inbox = Path(ctx.settings.inbox_dir)
     if not inbox.is_dir():
         return
-    watch: InboxWatch = application.bot_data.setdefault(INBOX_KEY, InboxWatch())
+    watch = InboxWatch(ctx.inbox_seen)
     paths = await asyncio.to_thread(watch.changed, inbox)
     if not paths:
         return

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.app import build_application
 from bot.context import KEY, AppContext
 from bot.handlers.admin import scheduler_line
+from bot.jobs import watchdog_job
 from bot.jobstore import AppJobStore, jobstore_engine
 from storage import heartbeats
 from storage.queries import store_stats
@@ -141,3 +142,22 @@ def test_briefbot_stats_shows_the_heartbeat(
     assert main(["stats"]) == 0
     [deliver] = json.loads(capsys.readouterr().out)["scheduler"]
     assert (deliver["job"], deliver["runs"], deliver["overdue"]) == ("deliver", 1, True)
+
+
+async def test_the_watchdog_warns_about_a_job_that_stopped_starting(
+    fake_api: FakeTelegram, ctx: AppContext, caplog: pytest.LogCaptureFixture
+) -> None:
+    point_at_fake(ctx, fake_api)
+    application = build_application(ctx.settings, ctx)
+    async with application:
+        await application.start()
+        try:
+            assert set(ctx.job_starts) == {"deliver", "inbox", "housekeeping"}  # from start-up
+            every, _ = ctx.job_starts["deliver"]
+            ctx.job_starts["deliver"] = (every, time.monotonic() - 10 * every - 600)
+            with caplog.at_level(logging.WARNING, logger="bot.jobs"):
+                await watchdog_job(application)
+        finally:
+            await application.stop()
+    overdue = [r.getMessage() for r in caplog.records if "overdue" in r.getMessage()]
+    assert len(overdue) == 1 and "job deliver last started" in overdue[0]
