@@ -28,6 +28,7 @@ from briefings.topics.trending import idf_rarity, trending_terms
 from storage import documents as docs
 from storage import recent
 from storage.models import Article
+from storage.rehearsal import rehearsal
 
 log = logging.getLogger(__name__)
 
@@ -44,9 +45,10 @@ class Ingestor:
     Args:
         session_factory: opens sessions on the store.
         config: pipeline settings (taxonomy, summariser).
-        dry_run: run everything, store-side checks included, but roll every
-            transaction back: nothing is written, and each result lists the articles
-            a real ingest would store.
+        dry_run: the real ingest, store-side checks and duplicates across files included,
+            in a rehearsal of the store (storage/rehearsal.py) that is thrown away:
+            nothing is written, and each result lists the articles a real ingest would
+            store.
     """
 
     def __init__(
@@ -63,6 +65,7 @@ class Ingestor:
         self._events: EventIndex | None = None
         # one ingest at a time: the caches above are the worker's, not shared between threads
         self._lock = threading.RLock()
+        self._depth = 0  # nesting of exclusive(): the outermost one opens a dry run's rehearsal
 
     @contextmanager
     def exclusive(self, *, wait: bool = True) -> Iterator[None]:
@@ -76,10 +79,28 @@ class Ingestor:
         """
         if not self._lock.acquire(blocking=wait):
             raise IngestBusy("an ingest is already running; try again when it is done")
+        self._depth += 1
         try:
-            yield
+            if self.dry_run and self._depth == 1:
+                with self._rehearsing():
+                    yield
+            else:
+                yield
         finally:
+            self._depth -= 1
             self._lock.release()
+
+    @contextmanager
+    def _rehearsing(self) -> Iterator[None]:
+        store = self.session_factory
+        with rehearsal(store.kw["bind"]) as sessions:
+            self.session_factory = sessions
+            try:
+                yield
+            finally:
+                self.session_factory = store
+                self._near = None  # the caches hold ids that were never committed
+                self._events = None
 
     @property
     def busy(self) -> bool:
@@ -91,15 +112,9 @@ class Ingestor:
 
     @contextmanager
     def _transaction(self) -> Iterator[Session]:
-        """One transaction: committed, or in a dry run flushed (checks run) and rolled back."""
-        with self.session_factory() as session, session.begin() as transaction:
+        """One transaction, committed (in a dry run, to the rehearsal)."""
+        with self.session_factory() as session, session.begin():
             yield session
-            if self.dry_run:
-                session.flush()
-                transaction.rollback()
-                # the caches now hold ids that were never committed
-                self._near = None
-                self._events = None
 
     def ingest_paths(
         self,

@@ -185,6 +185,30 @@ def test_dry_run_prints_what_a_real_ingest_stores_and_writes_nothing(
     }
 
 
+def test_a_dry_run_sees_earlier_files_of_the_same_run(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    database_url: str,
+    folder: Path,
+) -> None:
+    """The same story in two files, and one file twice: the dry run reports what the real
+    run does (each file alone rolled back would have counted the story twice)."""
+    story = _text_dump("Ferry line reopens", "March 5, 2024", "ferry line")
+    (folder / "a.txt").write_bytes(story)
+    (folder / "b.txt").write_bytes(story.replace(b"Jane Doe", b"John Roe"))  # same body
+    (folder / "c").mkdir()
+    (folder / "c" / "a-again.txt").write_bytes(story)  # the same bytes as a.txt
+    _env(monkeypatch, database_url)
+    assert main(["ingest", "--dry-run", str(folder)]) == 0
+    dry = capsys.readouterr().out
+    assert _stored(database_url) == {} and _documents(database_url) == 0
+    assert main(["ingest", str(folder)]) == 0
+    real = capsys.readouterr().out
+    totals = "3 files read, 1 articles stored, 1 duplicate, 1 unchanged, 0 errors"
+    assert real.splitlines()[-1] == totals and dry.splitlines()[-1] == totals
+    assert set(_stored(database_url)) == {"Ferry line reopens"}
+
+
 def _awkward_dump(folder: Path) -> Path:
     """Two records, the second with a NUL byte and an outlet and byline far too long."""
     path = folder / "awkward.jsonl"

@@ -13,7 +13,8 @@ from sqlalchemy import inspect
 from storage import chats, documents, queries
 from storage.engine import make_engine, make_session_factory, normalise_url
 from storage.errors import SchemaOutOfDate
-from storage.models import Article
+from storage.models import Article, Topic
+from storage.rehearsal import rehearsal
 from storage.schema import alembic_config, current_revision, ensure_schema, head_revision, upgrade
 from storage.search import SearchFilters, search_articles
 
@@ -155,3 +156,23 @@ def test_postgres_urls_use_psycopg3() -> None:
     assert normalise_url("postgres://u@h/db") == "postgresql+psycopg://u@h/db"
     assert normalise_url("postgresql://u@h/db") == "postgresql+psycopg://u@h/db"
     assert normalise_url("sqlite:///x") == "sqlite:///x"
+
+
+def test_a_rehearsal_sees_its_own_writes_keeps_none_and_locks_no_writer_out(
+    database_url: str,
+) -> None:
+    engine = make_engine(database_url)
+    ensure_schema(engine, auto_upgrade=True)
+    store = make_session_factory(engine)
+    with rehearsal(engine) as sessions:
+        with sessions() as session, session.begin():
+            session.add(Topic(slug="rehearsed", label="Rehearsed"))
+        with pytest.raises(sa.exc.IntegrityError), sessions() as session, session.begin():
+            session.add(Topic(slug="rehearsed", label="Again"))  # fails alone...
+        with sessions() as session:  # ...and later sessions still see the earlier write
+            assert session.get(Topic, "rehearsed") is not None
+        with store() as session, session.begin():  # the store takes other writers meanwhile
+            session.add(Topic(slug="real", label="Real"))
+    with store() as session:
+        assert set(session.scalars(sa.select(Topic.slug))) == {"real"}
+    engine.dispose()
