@@ -105,7 +105,7 @@ async def subscribe(update: Update, context: BotContext) -> None:
     with _chat_session(target, ctx) as (session, chat_id):
         added, already = subs.subscribe(session, chat_id, topics)
         _asked_here(update, session, chat_id)
-    lines = [target.note()] if target.channel else []
+    lines = [target.note().rstrip()] if target.channel else []
     if added:
         lines.append(f"Subscribed to {_labels(added)}.")
     if already:
@@ -113,7 +113,7 @@ async def subscribe(update: Update, context: BotContext) -> None:
     if unknown:
         lines.append(f"Unknown topics: {esc(', '.join(unknown)[:300])} (see /topics).")
     lines.append("See /subscriptions for everything you receive.")
-    await show(update, context, "\n".join(lines).lstrip("\n"))
+    await show(update, context, "\n".join(lines))
 
 
 async def unsubscribe(update: Update, context: BotContext) -> None:
@@ -141,14 +141,14 @@ async def unsubscribe(update: Update, context: BotContext) -> None:
     with _chat_session(target, ctx) as (session, chat_id):
         _, absent = subs.unsubscribe(session, chat_id, topics)
     removed_topics = [topic for topic in topics if topic not in absent]
-    lines = [target.note()] if target.channel else []
+    lines = [target.note().rstrip()] if target.channel else []
     if removed_topics:
         lines.append(f"Unsubscribed from {_labels(removed_topics)}.")
     if absent:
         lines.append(f"You were not subscribed to {_labels(absent)}.")
     if unknown:
         lines.append(f"Unknown topics: {esc(', '.join(unknown)[:300])} (see /topics).")
-    await show(update, context, "\n".join(lines).lstrip("\n"))
+    await show(update, context, "\n".join(lines))
 
 
 async def toggle_button(update: Update, context: BotContext) -> None:
