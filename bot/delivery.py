@@ -281,7 +281,7 @@ class Deliverer:
             self.report.empty += 1
             return
         network_failures = flood_waits = migrations = 0
-        moved: dict[int, None] = {}  # threads Telegram refused in this run: sent to General
+        moved: set[int] = set()  # threads Telegram refused in this run: sent to General
         while claim.messages_sent < len(claim.messages):
             index = claim.messages_sent
             thread = claim.thread(index)
@@ -313,7 +313,7 @@ class Deliverer:
                 continue
             except BadRequest as exc:  # our text or the chat is wrong: retrying cannot help
                 if thread is not None and thread_gone(str(exc)):
-                    moved[thread] = None
+                    moved.add(thread)
                     await self._lose_thread(claim, thread, str(exc))
                     continue
                 await self._finish(claim, log_.FAILED, str(exc))
