@@ -117,7 +117,8 @@ async def channel(update: Update, context: BotContext) -> None:
         await show(update, context, f"{SETTINGS} apply to this chat again.")
         return
     if wanted:
-        ref: str | int = int(wanted) if wanted.lstrip("-").isdigit() else "@" + wanted.lstrip("@")
+        name = wanted.removeprefix("https://").removeprefix("t.me/").lstrip("@")  # a t.me link too
+        ref: str | int = int(wanted) if wanted.lstrip("-").isdigit() else "@" + name
         await _link(update, context, ref)
         return
     with ctx.sessions() as session:
