@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cache
 from importlib import resources
 
 from alembic import command
@@ -15,15 +16,26 @@ from storage.errors import SchemaOutOfDate, StoreNotReady
 
 def alembic_config(engine: Engine) -> Config:
     """Build an Alembic config for our packaged migrations, bound to ``engine``."""
-    config = Config()
-    config.set_main_option("script_location", str(resources.files("storage") / "migrations"))
+    config = _bare_config()
     config.attributes["engine"] = engine
     return config
 
 
+def _bare_config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(resources.files("storage") / "migrations"))
+    return config
+
+
+@cache
+def _scripts() -> ScriptDirectory:
+    """The packaged migration scripts, read once a process (they ship with the code)."""
+    return ScriptDirectory.from_config(_bare_config())
+
+
 def head_revision(engine: Engine) -> str | None:
     """Return the newest migration revision this code ships."""
-    return ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
+    return _scripts().get_current_head()
 
 
 def current_revision(engine: Engine) -> str | None:
@@ -84,8 +96,7 @@ def _known_revisions(engine: Engine) -> tuple[str | None, str | None]:
     current, head = current_revision(engine), head_revision(engine)
     if current is None or current == head:
         return current, head
-    script = ScriptDirectory.from_config(alembic_config(engine))
-    if current not in {rev.revision for rev in script.walk_revisions()}:
+    if current not in {rev.revision for rev in _scripts().walk_revisions()}:
         raise SchemaOutOfDate(
             f"the database schema is at revision {current}, which this version of briefbot "
             f"does not know (newest known: {head}); upgrade briefbot"

@@ -82,10 +82,19 @@ def make_settings(database_url: str, **overrides: object) -> Settings:
     return replace(base, **overrides)  # type: ignore[arg-type]
 
 
+@pytest.fixture(scope="session")
+def _empty_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("empty") / "store.sqlite3"
+    build_context(make_settings(f"sqlite:///{path}")).sessions.kw["bind"].dispose()
+    return path
+
+
 @pytest.fixture
-def ctx(sqlite_url: str) -> AppContext:
-    """An AppContext on an empty SQLite store."""
-    return build_context(make_settings(sqlite_url))
+def ctx(_empty_template: Path, tmp_path: Path) -> AppContext:
+    """An AppContext on an empty SQLite store (a copy of one migrated once a session)."""
+    path = tmp_path / "store.sqlite3"
+    shutil.copy(_empty_template, path)
+    return build_context(make_settings(f"sqlite:///{path}"))
 
 
 @pytest.fixture(scope="session")

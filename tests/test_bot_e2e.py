@@ -100,6 +100,7 @@ async def test_deep_link_and_subscriptions_over_polling(
             assert part in prefs["plain"]
 
 
+@pytest.mark.slow
 async def test_groups_answer_only_commands_addressed_to_us(
     fake_api: FakeTelegram, seeded_ctx: AppContext
 ) -> None:

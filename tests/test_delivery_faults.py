@@ -6,6 +6,7 @@ import asyncio
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from delivery_worker import (
     SLOT,
     fast_config,
@@ -34,6 +35,7 @@ def _rows(sessions: sessionmaker[Session]) -> list[Delivery]:
         return list(session.scalars(select(Delivery).order_by(Delivery.chat_id)))
 
 
+@pytest.mark.slow
 async def test_a_burst_of_500s_defers_and_every_chat_gets_its_whole_briefing_once(
     bot: Bot, fake_api: FakeTelegram, sqlite_url: str
 ) -> None:
@@ -99,6 +101,7 @@ def test_a_send_never_waits_longer_than_a_quarter_of_the_lease() -> None:
     assert DeliveryConfig().inline_wait() == 30.0  # 300 s lease: the 30 s cap applies
 
 
+@pytest.mark.slow
 async def test_a_slow_api_costs_at_most_one_resend_per_message(
     bot: Bot, fake_api: FakeTelegram, sqlite_url: str
 ) -> None:

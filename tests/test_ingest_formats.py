@@ -218,6 +218,7 @@ def test_a_file_failing_on_store_fails_the_dry_run_too(
     assert set(_stored(postgres_url)) == {"Good story"}
 
 
+@pytest.mark.slow
 def test_each_failed_file_is_one_line_without_traceback(
     database_url: str, folder: Path, tmp_path: Path
 ) -> None:

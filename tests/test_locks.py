@@ -44,6 +44,7 @@ def test_a_second_holder_is_refused_until_the_first_releases(database_url: str) 
     second_engine.dispose()
 
 
+@pytest.mark.slow
 def test_a_killed_holder_leaves_no_stale_lock(database_url: str) -> None:
     holder = subprocess.Popen(
         [sys.executable, "-c", HOLDER, database_url], stdout=subprocess.PIPE, text=True

@@ -36,6 +36,7 @@ def _env(fake: FakeTelegram, tmp_path: Path, **extra: str) -> dict[str, str]:
     return env
 
 
+@pytest.mark.slow
 def test_a_webhook_without_a_secret_refuses_to_start(
     fake_api: FakeTelegram, tmp_path: Path
 ) -> None:
@@ -49,6 +50,7 @@ def test_a_webhook_without_a_secret_refuses_to_start(
     assert not fake_api.requests  # refused before talking to Telegram
 
 
+@pytest.mark.slow
 async def test_run_serves_the_webhook_path_and_never_logs_the_token(
     fake_api: FakeTelegram, tmp_path: Path
 ) -> None:

@@ -45,6 +45,7 @@ def _hold_write_lock(path: Path, seconds: float, released: list[datetime]) -> No
         connection.close()
 
 
+@pytest.mark.slow
 async def test_a_locked_sqlite_store_neither_kills_the_scheduler_nor_freezes_the_loop(
     fake_api: FakeTelegram, ctx: AppContext, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:

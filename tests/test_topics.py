@@ -333,3 +333,17 @@ def test_extra_file_errors_name_that_file(tmp_path: Path) -> None:
     )
     with pytest.raises(TaxonomyError, match="cycle of parents"):
         load_taxonomy(cyclic)
+
+
+def test_a_taxonomy_is_parsed_once_per_version_of_its_files(tmp_path: Path) -> None:
+    extra = tmp_path / "topics.toml"
+    topic = '[[topic]]\nslug = "cricket"\nlabel = "{}"\nkeywords = ["cricket", "wicket"]\n'
+    extra.write_text(topic.format("Cricket"))
+    first = load_taxonomy(extra=extra)
+    assert load_taxonomy(extra=extra) is first  # unchanged file: the parsed copy
+    extra.write_text(topic.format("Cricket & Bats"))
+    edited = load_taxonomy(extra=extra)
+    assert edited is not first and edited.get("cricket").label == "Cricket & Bats"  # type: ignore[union-attr]
+    extra.unlink()
+    with pytest.raises(TaxonomyError):
+        load_taxonomy(extra=extra)

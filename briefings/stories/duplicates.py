@@ -112,6 +112,16 @@ def _from_bytes(sig: bytes) -> MinHash:
     return MinHash(num_perm=len(values), seed=SEED, hashvalues=values.astype(np.uint64))
 
 
+@cache
+def _bands(threshold: float, num_perm: int) -> tuple[int, int]:
+    """LSH (bands, rows) for ``threshold``, found once a process (datasketch integrates).
+
+    Recall-leaning weights: LSH only proposes candidates, the exact estimate decides.
+    """
+    lsh = MinHashLSH(threshold=threshold, num_perm=num_perm, weights=(0.2, 0.8))
+    return lsh.b, lsh.r
+
+
 class NearDuplicateIndex:
     """In-memory LSH index of signatures; rebuild it from the stored signatures at start-up.
 
@@ -123,8 +133,7 @@ class NearDuplicateIndex:
     def __init__(self, threshold: float = DEFAULT_THRESHOLD, num_perm: int = NUM_PERM) -> None:
         self.threshold = threshold
         self.num_perm = num_perm
-        # Recall-leaning bands: LSH only proposes candidates, the exact estimate decides.
-        self._lsh = MinHashLSH(threshold=threshold, num_perm=num_perm, weights=(0.2, 0.8))
+        self._lsh = MinHashLSH(num_perm=num_perm, params=_bands(threshold, num_perm))
         self._sigs: dict[Hashable, bytes] = {}
 
     def __len__(self) -> int:

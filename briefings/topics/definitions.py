@@ -12,6 +12,7 @@ import tomllib
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -318,8 +319,9 @@ def read_topics(text: str, name: str) -> tuple[dict[str, Topic | None], dict[str
     return out, settings
 
 
+@cache
 def load_model() -> TopicModel | None:
-    """Load the packaged topic model, or None when it is not shipped."""
+    """Load the packaged topic model (once a process), or None when it is not shipped."""
     res = resources.files("briefings") / "data" / "topic_model.json"
     try:
         data = json.loads(res.read_text(encoding="utf-8"))

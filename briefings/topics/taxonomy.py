@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from briefings.errors import TaxonomyError
@@ -258,6 +259,27 @@ def load_taxonomy(
         TaxonomyError: a file cannot be read or is invalid; the message names the
             file, the line or topic, and what is wrong.
     """
+    return _cached_taxonomy(path, extra, use_model, _stamp(path), _stamp(extra))
+
+
+def _stamp(path: Path | None) -> tuple[int, int] | None:
+    """What identifies a version of a file for the cache: (mtime in ns, size)."""
+    try:
+        stat = path.stat() if path is not None else None
+    except OSError:
+        return None  # reading it will raise the one-line TaxonomyError
+    return None if stat is None else (stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=8)
+def _cached_taxonomy(
+    path: Path | None,
+    extra: Path | None,
+    use_model: bool,
+    _path_stamp: tuple[int, int] | None,
+    _extra_stamp: tuple[int, int] | None,
+) -> Taxonomy:
+    """Parse a taxonomy once per version of its files (a Taxonomy is immutable)."""
     text, name = read_text(path)
     topics, settings = read_topics(text, name)
     origin = dict.fromkeys(topics, name)
