@@ -27,6 +27,7 @@ def sessions(database_url: str) -> Iterator[sessionmaker[Session]]:
     engine.dispose()
 
 
+@pytest.mark.slow
 def test_0005_adds_threads_routes_and_managed_channels_and_gives_them_back(
     database_url: str,
 ) -> None:
