@@ -15,10 +15,12 @@ from bot.handlers import (
     admin,
     brief,
     browse,
+    channels,
     errors,
     gate,
     membership,
     read,
+    routes,
     search,
     start,
     subscriptions,
@@ -116,7 +118,9 @@ def build_application(
     ctx.terminal = isinstance(request, TerminalRequest)  # decided here, once
     application.bot_data[KEY] = ctx
     application.add_handler(gate.build_gate(admin.HANDLERS), group=-1)  # addressing, admins, chats
-    for module in (start, browse, search, read, subscriptions, admin, brief, membership):
+    modules = (start, channels, browse, search, read, subscriptions, routes, admin, brief,
+               membership)  # fmt: skip
+    for module in modules:  # channels before search: a forwarded channel post links it
         application.add_handlers(module.HANDLERS)
     application.add_handler(errors.UNKNOWN)  # last in group 0: only unmatched commands
     application.add_error_handler(errors.error_handler)

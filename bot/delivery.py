@@ -13,11 +13,15 @@ Guarantees (see storage/deliveries.py for the log itself):
   sent twice.
 * Flood limits (bot/sendgate.py): one gate per process, also the bot's rate limiter, so
   replies and deliveries share it: a global pace and rolling one-second window
-  (``send_rate_per_second``), per-chat spacing (1 s for private chats, 3 s for groups).
+  (``send_rate_per_second``), per-chat spacing (1 s for private chats, 3.2 s for groups and
+  channels, whose limit is about 20 messages a minute).
   ``RetryAfter`` pauses every send; the message is retried in this run when the wait is at
   most :meth:`DeliveryConfig.inline_wait` (a quarter of the lease at most, so a claim never
   expires while it waits), else the row is deferred to a later run.
 * ``Forbidden`` deactivates the chat; ``ChatMigrated`` moves the chat to its new id.
+* Forum threads (bot/routing.py): each message goes to the thread stored with it. A thread
+  Telegram refuses (closed, deleted) is switched off in the store once, the group is told in
+  its General topic (best effort, once), and that message and the rest go to General.
 * Transient errors (5xx, refused or reset connections) are retried a few times with backoff,
   then the row is deferred to a later run with a growing delay; it is recorded as failed only
   once its slot's grace period is over. A partly sent briefing resumes with the next message.
@@ -49,13 +53,12 @@ from telegram.error import (
     TimedOut,
 )
 
-from bot.digest import save_briefing
-from bot.sendgate import PACED, SendGate, retry_seconds
+from bot.routing import lost_thread_notice, thread_gone
+from bot.sendgate import GROUP_SPACING, PACED, SendGate, retry_seconds
 from bot.settings import Settings
 from briefings.digest import schedule
-from briefings.digest.composer import compose_briefing
 from briefings.topics.taxonomy import Taxonomy
-from storage import chat_state
+from storage import chat_state, routing
 from storage import deliveries as log_
 from storage.deliveries import Claim
 
@@ -63,10 +66,12 @@ log = logging.getLogger(__name__)
 
 
 class Composed(NamedTuple):
-    """A composed briefing: its saved row (if any) and its HTML messages ([] = nothing new)."""
+    """A composed briefing: its saved row (if any), its HTML messages ([] = nothing new) and
+    the forum thread of each message (None: none is threaded)."""
 
     briefing_id: int | None
     messages: list[str]
+    threads: list[int | None] | None = None
 
 
 class Composer(Protocol):
@@ -79,8 +84,8 @@ class Sender(Protocol):
     """What the deliverer needs of ``telegram.Bot``."""
 
     async def send_message(
-        self, chat_id: int, text: str, *, parse_mode: Any = ..., read_timeout: Any = ...,
-        write_timeout: Any = ...,
+        self, chat_id: int, text: str, *, parse_mode: Any = ..., message_thread_id: Any = ...,
+        read_timeout: Any = ..., write_timeout: Any = ...,
     ) -> Any: ...  # fmt: skip
 
 
@@ -95,7 +100,7 @@ class DeliveryConfig:
     lease: timedelta = timedelta(seconds=300)
     rate: float = 25.0
     private_spacing: float = 1.0
-    group_spacing: float = 3.0
+    group_spacing: float = GROUP_SPACING  # groups and channels: under 20 a minute
     max_inline_wait: float = 30.0  # longer RetryAfter waits defer the row to a later run
     network_retries: int = 3
     backoff: float = 1.0
@@ -141,6 +146,7 @@ class RunReport:
     retry_after: int = 0
     deactivated: int = 0
     migrated: int = 0
+    lost_threads: int = 0  # forum threads Telegram refused (routes switched off)
     assumed_sent: int = 0  # timed out again after their one resend
     errors: list[str] = field(default_factory=list)
 
@@ -172,8 +178,10 @@ class Deliverer:
         *,
         clock: Callable[[], datetime] | None = None,
         gate: SendGate | None = None,
+        taxonomy: Taxonomy | None = None,
     ) -> None:
         self.bot, self.sessions, self.compose, self.config = bot, sessions, compose, config
+        self.taxonomy = taxonomy  # labels for the lost-thread notice (slugs without one)
         self.clock = clock or (lambda: datetime.now(UTC))
         self.gate = gate or SendGate(config.rate)
         self.report = RunReport()
@@ -239,7 +247,8 @@ class Deliverer:
         try:
             with self.sessions() as session, session.begin():
                 composed = self.compose(session, claim.chat_id, now)
-                if not log_.attach_briefing(session, claim, *composed, now):
+                briefing_id, messages, threads = composed
+                if not log_.attach_briefing(session, claim, briefing_id, messages, now, threads):
                     raise _LostClaim  # roll the saved briefing back
         except _LostClaim:
             self.report.lost_claims += 1
@@ -272,14 +281,17 @@ class Deliverer:
             self.report.empty += 1
             return
         network_failures = flood_waits = migrations = 0
+        moved: set[int] = set()  # threads Telegram refused in this run: sent to General
         while claim.messages_sent < len(claim.messages):
             index = claim.messages_sent
+            thread = claim.thread(index)
+            thread = None if thread in moved else thread
             pause = self.gate.paused_for()
             if pause > self.config.inline_wait():  # never hold a claim through a long wait
                 await self._defer(claim, pause, f"flood wait {pause:.0f}s")
                 return
             try:
-                await self._send(claim.chat_id, claim.messages[index])
+                await self._send(claim.chat_id, claim.messages[index], thread)
             except RetryAfter as exc:
                 self.report.retry_after += 1
                 wait = retry_seconds(exc)
@@ -300,6 +312,10 @@ class Deliverer:
                 await asyncio.to_thread(self._migrate, claim, int(exc.new_chat_id))
                 continue
             except BadRequest as exc:  # our text or the chat is wrong: retrying cannot help
+                if thread is not None and thread_gone(str(exc)):
+                    moved.add(thread)
+                    await self._lose_thread(claim, thread, str(exc))
+                    continue
                 await self._finish(claim, log_.FAILED, str(exc))
                 return
             except TimedOut as exc:
@@ -357,13 +373,13 @@ class Deliverer:
         if await asyncio.to_thread(self._write, log_.defer, claim, until, reason):
             self.report.deferred += 1
 
-    async def _send(self, chat_id: int, text: str) -> None:
+    async def _send(self, chat_id: int, text: str, thread: int | None = None) -> None:
         spacing = self.config.private_spacing if chat_id > 0 else self.config.group_spacing
         await self.gate.wait(chat_id, spacing)
         token = PACED.set(True)  # the bot's rate limiter (the same gate) must not wait again
         try:
             await self.bot.send_message(
-                chat_id, text, parse_mode=ParseMode.HTML,
+                chat_id, text, parse_mode=ParseMode.HTML, message_thread_id=thread,
                 read_timeout=self.config.send_timeout, write_timeout=self.config.send_timeout,
             )  # fmt: skip
         finally:
@@ -386,6 +402,27 @@ class Deliverer:
         self.report.failed += ok
         log.info("chat %s blocked the bot or removed it: deactivated", claim.chat_id)
 
+    async def _lose_thread(self, claim: Claim, thread: int, error: str) -> None:
+        """Switch the refused thread off (once) and tell the group in its General topic."""
+
+        def record() -> routing.LostThread:
+            with self.sessions() as session, session.begin():
+                return routing.lose_thread(session, claim.chat_id, thread, error, self.clock())
+
+        lost = await asyncio.to_thread(record)
+        log.warning("chat %s: thread %s refused (%s); sending to General", claim.chat_id,
+                    thread, error)  # fmt: skip
+        if not lost.changed:  # switched off already (a resumed delivery): told already
+            return
+        self.report.lost_threads += 1
+        try:
+            await self._send(claim.chat_id, lost_thread_notice(self.taxonomy, lost, error))
+        except RetryAfter as exc:  # the notice is best effort; the briefing must go on
+            self.gate.pause(retry_seconds(exc))
+            log.warning("chat %s: lost-thread notice dropped (flood wait)", claim.chat_id)
+        except TelegramError as exc:
+            log.warning("chat %s: lost-thread notice not sent: %s", claim.chat_id, exc)
+
     def _migrate(self, claim: Claim, new_chat_id: int) -> None:
         with self.sessions() as session, session.begin():
             chat_state.migrate_chat(session, claim.chat_id, new_chat_id)
@@ -402,18 +439,3 @@ def timed_out(index: int) -> str:
 def _reached_server(exc: TimedOut) -> bool:
     # a connect or pool timeout never sent the request; a read or write one may have
     return not isinstance(exc.__cause__, httpx.ConnectTimeout | httpx.PoolTimeout)
-
-
-def briefing_composer(taxonomy: Taxonomy, default_timezone: str = "UTC") -> Composer:
-    """The real composer: ``briefings.digest.composer`` over the chat's subscriptions, saved."""
-
-    def compose(session: Session, chat_id: int, now: datetime) -> Composed:
-        composed = compose_briefing(
-            session, chat_id=chat_id, taxonomy=taxonomy, now=now, default_timezone=default_timezone
-        )
-        if composed.empty:
-            return Composed(None, [])  # nothing new: recorded as "empty", no message
-        briefing = save_briefing(session, chat_id, composed, now)
-        return Composed(briefing.id, list(briefing.messages))
-
-    return compose

@@ -6,10 +6,13 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from bot.delivery import Composed
+from bot.delivery import Composer as DeliveryComposer
 from bot.format import MAX_MESSAGE, esc, utf16_len
 from bot.render import briefing_messages
+from bot.routing import save_routed
 from briefings.digest.briefing import load_subscribers, todays_briefing
-from briefings.digest.composer import MAX_STORIES, ComposedBriefing, Composer
+from briefings.digest.composer import MAX_STORIES, ComposedBriefing, Composer, compose_briefing
 from briefings.topics.taxonomy import Taxonomy
 from storage import briefings as stored
 from storage.models import Briefing
@@ -88,3 +91,18 @@ def with_note(note: str, messages: list[str]) -> list[str]:
     if messages and utf16_len(f"{line}\n\n{messages[0]}") <= MAX_MESSAGE:
         return [f"{line}\n\n{messages[0]}", *messages[1:]]
     return [line, *messages]
+
+
+def briefing_composer(taxonomy: Taxonomy, default_timezone: str = "UTC") -> DeliveryComposer:
+    """The real composer: ``briefings.digest.composer`` over the chat's subscriptions, saved."""
+
+    def compose(session: Session, chat_id: int, now: datetime) -> Composed:
+        composed = compose_briefing(
+            session, chat_id=chat_id, taxonomy=taxonomy, now=now, default_timezone=default_timezone
+        )
+        if composed.empty:
+            return Composed(None, [])  # nothing new: recorded as "empty", no message
+        briefing = save_routed(session, chat_id, composed, now)  # split by forum thread
+        return Composed(briefing.id, list(briefing.messages), briefing.threads)
+
+    return compose

@@ -32,7 +32,8 @@ from apscheduler.triggers.interval import IntervalTrigger
 from telegram.ext import Application
 
 from bot.context import KEY, AppContext
-from bot.delivery import Deliverer, DeliveryConfig, briefing_composer
+from bot.delivery import Deliverer, DeliveryConfig
+from bot.digest import briefing_composer
 from bot.jobstore import AppJobStore, jobstore_engine
 from bot.sendgate import GateRateLimiter
 from briefings.errors import IngestBusy
@@ -183,6 +184,7 @@ async def deliver_job(application: Application[Any, Any, Any, Any, Any, Any]) ->
         briefing_composer(ctx.taxonomy, ctx.settings.default_timezone),
         DeliveryConfig.from_settings(ctx.settings),
         gate=limiter.gate if isinstance(limiter, GateRateLimiter) else None,  # one flood control
+        taxonomy=ctx.taxonomy,
     )
     report = await deliverer.run()
     if report.due or report.resumed or report.skipped:

@@ -57,6 +57,11 @@ class Claim:
     messages: list[str] = field(default_factory=list)
     attempts: int = 1  # claims of this row so far, this one included
     error: str | None = None  # why it was last deferred (e.g. a send timed out)
+    threads: list[int | None] | None = None  # forum thread of each message (None: none)
+
+    def thread(self, index: int) -> int | None:
+        """The forum thread message ``index`` goes to (None: the chat itself / General)."""
+        return self.threads[index] if self.threads and index < len(self.threads) else None
 
 
 @dataclass(frozen=True)
@@ -234,13 +239,15 @@ def reclaim(
         return None  # another worker took it over between our read and our write
     session.refresh(row)
     messages: list[str] = []
+    threads: list[int | None] | None = None
     if row.briefing_id is not None:
         briefing = session.get(Briefing, row.briefing_id)
         messages = list(briefing.messages) if briefing is not None else []
+        threads = list(briefing.threads) if briefing is not None and briefing.threads else None
     session.flush()
     return Claim(
         row.id, row.chat_id, row.slot, token, row.briefing_id, row.messages_sent, messages,
-        row.attempts, row.error,
+        row.attempts, row.error, threads,
     )  # fmt: skip
 
 
@@ -253,7 +260,12 @@ def _owned(claim: Claim) -> Any:
 
 
 def attach_briefing(
-    session: Session, claim: Claim, briefing_id: int | None, messages: list[str], now: datetime
+    session: Session,
+    claim: Claim,
+    briefing_id: int | None,
+    messages: list[str],
+    now: datetime,
+    threads: list[int | None] | None = None,
 ) -> bool:
     """Remember the briefing composed for a claim (so a retry resends the same text).
 
@@ -263,6 +275,7 @@ def attach_briefing(
         briefing_id: the saved briefing, if the composer saved one.
         messages: its messages; stored on the briefing row.
         now: the current instant (renews the lease).
+        threads: the forum thread of each message (None: none is threaded); stored too.
 
     Returns False when the claim was lost (nothing is changed then).
     """
@@ -270,10 +283,13 @@ def attach_briefing(
         briefing = session.get(Briefing, briefing_id)
         if briefing is not None and list(briefing.messages) != messages:
             briefing.messages = list(messages)
+        if briefing is not None and (briefing.threads or None) != (threads or None):
+            briefing.threads = list(threads) if threads else None
     result = session.execute(
         update(Delivery).where(_owned(claim)).values(briefing_id=briefing_id, claimed_at=now)
     )
     claim.briefing_id, claim.messages = briefing_id, list(messages)
+    claim.threads = list(threads) if threads else None
     return _rowcount(result) == 1
 
 

@@ -188,6 +188,10 @@ class Chat(Base):
     briefing_time: Mapped[str | None] = mapped_column(String(5))  # "HH:MM" local
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # issue 14: a forum's default delivery thread (None = the General topic / no thread), and
+    # the channel a private chat's settings commands apply to (None = the chat itself)
+    thread_id: Mapped[int | None] = mapped_column(BigInteger)
+    managing_id: Mapped[int | None] = mapped_column(BigInteger)
 
     subscriptions: Mapped[list[Subscription]] = relationship(
         back_populates="chat", cascade="all, delete-orphan"
@@ -234,9 +238,33 @@ class Briefing(Base):
     messages: Mapped[list[str]] = mapped_column(JSON, default=list)
     # the subscriptions it was composed for ("topic:ai", "follow:chips"); None = unknown
     composed_for: Mapped[list[str] | None] = mapped_column(JSON)
+    # issue 14: the forum thread of each message (None = no thread); None = all unthreaded
+    threads: Mapped[list[int | None] | None] = mapped_column(JSON)
 
     def __repr__(self) -> str:
         return f"Briefing(id={self.id!r}, chat_id={self.chat_id!r})"
+
+
+class ChatRoute(Base):
+    """A forum group's route: stories of one news topic go to one thread (issue 14)."""
+
+    __tablename__ = "chat_routes"
+    __table_args__ = (UniqueConstraint("chat_id", "topic_slug", name="uq_chat_route"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    chat_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("chats.id", ondelete="CASCADE"), index=True
+    )
+    topic_slug: Mapped[str] = mapped_column(String(64))
+    thread_id: Mapped[int] = mapped_column(BigInteger)
+    active: Mapped[bool] = mapped_column(default=True)
+    # why Telegram refused the thread (closed, deleted) when the route was disabled
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    def __repr__(self) -> str:
+        return f"ChatRoute({self.chat_id!r}, {self.topic_slug!r} -> {self.thread_id!r})"
 
 
 class BriefingStory(Base):

@@ -42,15 +42,17 @@ def command_of(message: Message | None) -> tuple[str, str | None] | None:
 async def send(
     update: Update, context: BotContext, text: str, buttons: Buttons | None = None
 ) -> Message | None:
-    """Send an HTML message to the update's chat."""
-    chat = update.effective_chat
+    """Send an HTML message to the update's chat (in a forum, to the topic it came from)."""
+    chat, message = update.effective_chat, update.effective_message
     if chat is None:
         return None
+    topic = message is not None and message.is_topic_message
     return await context.bot.send_message(
         chat.id,
         text,
         parse_mode=ParseMode.HTML,
         reply_markup=keyboard(buttons or []),
+        message_thread_id=message.message_thread_id if topic and message else None,
     )
 
 

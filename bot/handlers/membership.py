@@ -1,8 +1,12 @@
-"""The bot's own membership: blocked or removed → deliveries stop; back → they resume."""
+"""The bot's own membership: blocked or removed → deliveries stop; back → they resume.
+
+In a channel the bot must be an administrator who can post: demoted counts as removed.
+"""
 
 from __future__ import annotations
 
 from telegram import ChatMember, Update
+from telegram.constants import ChatType
 from telegram.ext import ChatMemberHandler
 
 from bot.context import BotContext
@@ -19,6 +23,9 @@ async def on_my_chat_member(update: Update, context: BotContext) -> None:
     new = change.new_chat_member
     member = new.status not in GONE and getattr(new, "is_member", True) is not False
     chat = change.chat
+    if chat.type == ChatType.CHANNEL:  # a channel gets briefings only while we may post
+        posts = getattr(new, "can_post_messages", None) is not False
+        member = new.status == ChatMember.ADMINISTRATOR and posts
     ctx = context.app
     with ctx.sessions() as session, session.begin():
         if member:

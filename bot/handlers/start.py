@@ -22,6 +22,8 @@ USER_COMMANDS: list[tuple[str, str]] = [
     ("follow", "Follow keywords: /follow <words> [-word]"),
     ("settime", "Briefing time: /settime HH:MM"),
     ("timezone", "Your time zone: /timezone Area/City"),
+    ("channel", "Manage a channel you administer: /channel @name"),
+    ("route", "In a forum topic: /route <topic> sends its stories here"),
     ("help", "How to use this bot"),
 ]
 
@@ -38,6 +40,9 @@ HELP = """<b>briefbot</b> serves short briefings of the news it has ingested.
 /follow &lt;words&gt; — follow keywords, <code>-word</code> excludes; /unfollow [words|all]
 /settime HH:MM, /timezone Area/City — when your daily briefing comes
 /subscriptions — your topics, follows, time and time zone
+/channel @name — manage a channel you administer from here (/channel off: this chat again)
+/route &lt;topic&gt; — in a group with topics: that topic's stories come to this thread;
+/route lists routes, /unroute &lt;topic&gt; removes one
 /help — this message
 
 Any plain text you send in a private chat is searched."""

@@ -1,4 +1,9 @@
-"""/subscribe, /unsubscribe, /subscriptions, /settime, /timezone, /follow and /unfollow."""
+"""/subscribe, /unsubscribe, /subscriptions, /settime, /timezone, /follow and /unfollow.
+
+Each applies to the chat it is sent in, or to the channel that private chat manages
+(bot/handlers/channels.py). In a forum group, subscribing in a topic makes that topic the
+group's delivery thread (in General: the General topic).
+"""
 
 from __future__ import annotations
 
@@ -11,11 +16,12 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.context import AppContext, BotContext
 from bot.format import esc, fit_callback
+from bot.handlers.channels import Target, target_of
 from bot.handlers.common import Buttons, args_text, show
 from briefings import subscriptions as subs
 from briefings.errors import InvalidSetting
 from briefings.topics.taxonomy import Topic
-from storage import chats
+from storage import chats, routing
 
 MAX_TOPIC_BUTTONS = 98  # Telegram allows 100 buttons; two go to "Done"/"Settings"
 USAGE_SUBSCRIBE = (
@@ -34,14 +40,21 @@ USAGE_UNFOLLOW = "Usage: /unfollow [keywords|all]"
 
 
 @contextmanager
-def _chat_session(update: Update, ctx: AppContext) -> Iterator[tuple[Session, int]]:
-    """A transaction with the update's chat row in place (created on first contact)."""
-    chat = update.effective_chat
-    assert chat is not None
-    title = (chat.title or chat.full_name or chat.username or "")[:300] or None
+def _chat_session(target: Target, ctx: AppContext) -> Iterator[tuple[Session, int]]:
+    """A transaction with the target chat's row in place (created on first contact)."""
     with ctx.sessions() as session, session.begin():
-        chats.ensure_chat(session, chat.id, kind=chat.type, title=title)
-        yield session, chat.id
+        chats.ensure_chat(session, target.chat_id, kind=target.kind, title=target.title)
+        yield session, target.chat_id
+
+
+def _asked_here(update: Update, session: Session, chat_id: int) -> None:
+    """In a forum group, the topic a subscription was asked in becomes its delivery thread."""
+    chat, message = update.effective_chat, update.effective_message
+    if chat is None or not chat.is_forum or message is None or chat.id != chat_id:
+        return
+    routing.set_default_thread(
+        session, chat_id, message.message_thread_id if message.is_topic_message else None
+    )
 
 
 def _labels(topics: list[Topic]) -> str:
@@ -65,11 +78,11 @@ def _toggle_keyboard(ctx: AppContext, subscribed: set[str]) -> Buttons:
     return buttons
 
 
-async def _show_toggles(update: Update, context: BotContext) -> None:
+async def _show_toggles(update: Update, context: BotContext, target: Target) -> None:
     ctx = context.app
-    with _chat_session(update, ctx) as (session, chat_id):
+    with _chat_session(target, ctx) as (session, chat_id):
         subscribed = subs.subscribed_slugs(session, chat_id)
-    text = (
+    text = target.note() + (
         "<b>Your topics</b>\nTap a topic to subscribe or unsubscribe (✅ = subscribed). "
         "Your daily briefing covers these topics."
     )
@@ -79,17 +92,20 @@ async def _show_toggles(update: Update, context: BotContext) -> None:
 async def subscribe(update: Update, context: BotContext) -> None:
     """Subscribe to topics: /subscribe [topic…] (no argument: a keyboard to toggle)."""
     ctx = context.app
+    if (target := await target_of(update, context)) is None:
+        return
     wanted = args_text(context)
     if not wanted:
-        await _show_toggles(update, context)
+        await _show_toggles(update, context, target)
         return
     topics, unknown = subs.resolve_topics(ctx.taxonomy, wanted)
     if not topics:
         await show(update, context, f"I don't know “{esc(wanted[:100])}”. {USAGE_SUBSCRIBE}")
         return
-    with _chat_session(update, ctx) as (session, chat_id):
+    with _chat_session(target, ctx) as (session, chat_id):
         added, already = subs.subscribe(session, chat_id, topics)
-    lines = []
+        _asked_here(update, session, chat_id)
+    lines = [target.note().rstrip()] if target.channel else []
     if added:
         lines.append(f"Subscribed to {_labels(added)}.")
     if already:
@@ -103,15 +119,17 @@ async def subscribe(update: Update, context: BotContext) -> None:
 async def unsubscribe(update: Update, context: BotContext) -> None:
     """Unsubscribe from topics: /unsubscribe [topic…|all] (no argument: the keyboard)."""
     ctx = context.app
+    if (target := await target_of(update, context)) is None:
+        return
     wanted = args_text(context)
     if not wanted:
-        await _show_toggles(update, context)
+        await _show_toggles(update, context, target)
         return
     if wanted.casefold() == "all":
-        with _chat_session(update, ctx) as (session, chat_id):
+        with _chat_session(target, ctx) as (session, chat_id):
             removed, _ = subs.unsubscribe(session, chat_id, None)
             follows = len(chats.subscriptions(session, chat_id, chats.FOLLOW))
-        text = f"Unsubscribed from {removed} topic{'s' if removed != 1 else ''}."
+        text = target.note() + f"Unsubscribed from {removed} topic{'s' if removed != 1 else ''}."
         if follows:
             text += " Your keyword follows stay: /unfollow all removes them."
         await show(update, context, text)
@@ -120,10 +138,10 @@ async def unsubscribe(update: Update, context: BotContext) -> None:
     if not topics:
         await show(update, context, f"I don't know “{esc(wanted[:100])}”. {USAGE_UNSUBSCRIBE}")
         return
-    with _chat_session(update, ctx) as (session, chat_id):
+    with _chat_session(target, ctx) as (session, chat_id):
         _, absent = subs.unsubscribe(session, chat_id, topics)
     removed_topics = [topic for topic in topics if topic not in absent]
-    lines = []
+    lines = [target.note().rstrip()] if target.channel else []
     if removed_topics:
         lines.append(f"Unsubscribed from {_labels(removed_topics)}.")
     if absent:
@@ -138,25 +156,29 @@ async def toggle_button(update: Update, context: BotContext) -> None:
     assert update.callback_query is not None
     ctx = context.app
     slug = (update.callback_query.data or "sub:").split(":", 1)[1]
+    if (target := await target_of(update, context)) is None:
+        return
     if slug == "-done":
-        await _show_preferences(update, context)
+        await _show_preferences(update, context, target)
         return
     if ctx.taxonomy.get(slug) is None:
         await update.callback_query.answer("That topic no longer exists.")
         return
-    with _chat_session(update, ctx) as (session, chat_id):
+    with _chat_session(target, ctx) as (session, chat_id):
         subs.toggle_topic(session, chat_id, slug)
-    await _show_toggles(update, context)
+        _asked_here(update, session, chat_id)
+    await _show_toggles(update, context, target)
 
 
 async def subscriptions(update: Update, context: BotContext) -> None:
     """Show this chat's topics, keyword follows, briefing time and time zone."""
-    await _show_preferences(update, context)
+    if (target := await target_of(update, context)) is not None:
+        await _show_preferences(update, context, target)
 
 
-async def _show_preferences(update: Update, context: BotContext) -> None:
+async def _show_preferences(update: Update, context: BotContext, target: Target) -> None:
     ctx = context.app
-    with _chat_session(update, ctx) as (session, chat_id):
+    with _chat_session(target, ctx) as (session, chat_id):
         prefs = subs.preferences(
             session,
             ctx.taxonomy,
@@ -164,7 +186,7 @@ async def _show_preferences(update: Update, context: BotContext) -> None:
             default_time=ctx.settings.default_briefing_time,
             default_timezone=ctx.settings.default_timezone,
         )
-    lines = ["<b>Your subscriptions</b>"]
+    lines = [target.note() + "<b>Your subscriptions</b>"]
     if prefs.topics:
         lines.append("Topics: " + _labels(prefs.topics))
     else:
@@ -185,7 +207,8 @@ async def _show_preferences(update: Update, context: BotContext) -> None:
 
 async def menu_button(update: Update, context: BotContext) -> None:
     """Open the topic keyboard from the /subscriptions message."""
-    await _show_toggles(update, context)
+    if (target := await target_of(update, context)) is not None:
+        await _show_toggles(update, context, target)
 
 
 async def _set(
@@ -196,16 +219,18 @@ async def _set(
     *,
     shown: int,
     glue: str,
-) -> str | None:
-    """Apply one chat setting from the command's text; the value set, or None (answered)."""
+) -> tuple[Target, str] | None:
+    """Apply one chat setting from the command's text: (where, the value set), None: answered."""
     ctx = context.app
     wanted = args_text(context)
     if not wanted:
         await show(update, context, usage)
         return None
+    if (target := await target_of(update, context)) is None:
+        return None
     try:
-        with _chat_session(update, ctx) as (session, chat_id):
-            return setter(session, chat_id, wanted)
+        with _chat_session(target, ctx) as (session, chat_id):
+            return target, setter(session, chat_id, wanted)
     except InvalidSetting as exc:
         await show(update, context, f"“{esc(wanted[:shown])}”: {esc(str(exc))}{glue}{usage}")
         return None
@@ -213,21 +238,23 @@ async def _set(
 
 async def settime(update: Update, context: BotContext) -> None:
     """Set the local time of the daily briefing: /settime HH:MM."""
-    value = await _set(update, context, subs.set_briefing_time, USAGE_SETTIME, shown=40, glue=". ")
-    if value is not None:
+    done = await _set(update, context, subs.set_briefing_time, USAGE_SETTIME, shown=40, glue=". ")
+    if done is not None:
+        target, value = done
         await show(
             update,
             context,
-            f"Your daily briefing will come at <b>{value}</b> your time "
+            f"{target.note()}Your daily briefing will come at <b>{value}</b> your time "
             "(/timezone sets it; /subscriptions shows everything).",
         )
 
 
 async def timezone(update: Update, context: BotContext) -> None:
     """Set this chat's time zone: /timezone Area/City."""
-    name = await _set(update, context, subs.set_timezone, USAGE_TIMEZONE, shown=60, glue="\n")
-    if name is not None:
-        await show(update, context, f"Time zone set to <b>{esc(name)}</b>.")
+    done = await _set(update, context, subs.set_timezone, USAGE_TIMEZONE, shown=60, glue="\n")
+    if done is not None:
+        target, name = done
+        await show(update, context, f"{target.note()}Time zone set to <b>{esc(name)}</b>.")
 
 
 async def follow(update: Update, context: BotContext) -> None:
@@ -237,25 +264,31 @@ async def follow(update: Update, context: BotContext) -> None:
     if not wanted:
         await show(update, context, USAGE_FOLLOW)
         return
+    if (target := await target_of(update, context)) is None:
+        return
     try:
-        with _chat_session(update, ctx) as (session, chat_id):
+        with _chat_session(target, ctx) as (session, chat_id):
             query, new = subs.follow(session, chat_id, wanted)
+            _asked_here(update, session, chat_id)
     except InvalidSetting as exc:
         await show(update, context, f"{esc(str(exc)).capitalize()}.\n{USAGE_FOLLOW}")
         return
-    key = f"<code>{esc(query.key)}</code>"
+    key, note = f"<code>{esc(query.key)}</code>", target.note()
     if new:
-        await show(update, context, f"Following {key}. Matching stories come with your briefing.")
+        text = f"{note}Following {key}. Matching stories come with your briefing."
+        await show(update, context, text)
     else:
-        await show(update, context, f"You already follow {key}.")
+        await show(update, context, f"{note}You already follow {key}.")
 
 
 async def unfollow(update: Update, context: BotContext) -> None:
     """Stop following keywords: /unfollow [keywords|all] (no argument: buttons)."""
     ctx = context.app
+    if (target := await target_of(update, context)) is None:
+        return
     wanted = args_text(context)
     if not wanted:
-        with _chat_session(update, ctx) as (session, chat_id):
+        with _chat_session(target, ctx) as (session, chat_id):
             follows = [(s.id, s.key) for s in chats.subscriptions(session, chat_id, chats.FOLLOW)]
         if not follows:
             await show(update, context, "You follow no keywords. " + USAGE_FOLLOW)
@@ -263,7 +296,7 @@ async def unfollow(update: Update, context: BotContext) -> None:
         buttons: Buttons = [[(f"✖ {key}"[:60], f"unfollow:{id_}")] for id_, key in follows]
         await show(update, context, "Tap a follow to remove it. " + USAGE_UNFOLLOW, buttons)
         return
-    with _chat_session(update, ctx) as (session, chat_id):
+    with _chat_session(target, ctx) as (session, chat_id):
         removed = subs.unfollow(session, chat_id, None if wanted.casefold() == "all" else wanted)
     if removed:
         await show(update, context, f"Removed {removed} follow{'s' if removed != 1 else ''}.")
@@ -276,7 +309,9 @@ async def unfollow_button(update: Update, context: BotContext) -> None:
     assert update.callback_query is not None
     ctx = context.app
     follow_id = int((update.callback_query.data or "unfollow:0").split(":")[1])
-    with _chat_session(update, ctx) as (session, chat_id):
+    if (target := await target_of(update, context)) is None:
+        return
+    with _chat_session(target, ctx) as (session, chat_id):
         key = subs.unfollow_id(session, chat_id, follow_id)
     if key is None:
         await show(update, context, "That follow was already removed. See /subscriptions.")

@@ -8,7 +8,7 @@ HTML or plain text.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -128,6 +128,8 @@ class ComposedBriefing:
         since: start of the window.
         hint: a closing line for chats (e.g. how to subscribe), may be empty.
         subscriptions: the subscriptions it was composed for (``Subscriber.subscriptions``).
+        section_keys: each section's key, parallel to ``sections``: a topic slug,
+            "follow:<query>" or "other" (untagged news) (forum routes split on it).
     """
 
     opening: str
@@ -137,6 +139,7 @@ class ComposedBriefing:
     since: datetime
     hint: str = ""
     subscriptions: tuple[str, ...] = ()
+    section_keys: list[str] = field(default_factory=list)
 
 
 def load_subscribers(

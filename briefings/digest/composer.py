@@ -333,7 +333,10 @@ class Composer:
         if made is None:
             made = self._made[key] = self._make(subscriber, since, chosen)
         sections = [(label, list(entries)) for label, entries in made.sections]
-        return replace(made, sections=sections, story_ids=list(made.story_ids))
+        return replace(
+            made, sections=sections, story_ids=list(made.story_ids),
+            section_keys=list(made.section_keys),
+        )  # fmt: skip
 
     def _make(
         self, subscriber: Subscriber, since: datetime, chosen: list[tuple[str, int]]
@@ -365,8 +368,9 @@ class Composer:
         noun = "story" if count == 1 else "stories"
         opening = f"{count} {noun} in {and_list([label for label, _ in sections])} {when}"
         return ComposedBriefing(
-            opening, sections, story_ids, False, since, hint, subscriptions=subscriber.subscriptions
-        )
+            opening, sections, story_ids, False, since, hint,
+            subscriptions=subscriber.subscriptions, section_keys=list(grouped),
+        )  # fmt: skip
 
 
 def compose_briefing(

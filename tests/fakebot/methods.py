@@ -10,8 +10,9 @@ import urllib.parse
 from collections.abc import Callable
 from typing import Any
 
+from .chats import ChatsMixin
 from .markup import HtmlParseError, parse_html, utf16_len
-from .state import DEFAULT_ALLOWED, JSON, ApiError, State, bad_request
+from .state import DEFAULT_ALLOWED, JSON, ApiError, bad_request
 
 BUTTON_ACTIONS = (
     "url", "callback_data", "web_app", "login_url", "switch_inline_query",
@@ -86,7 +87,7 @@ class Params:
 Handler = Callable[[Params], Any]
 
 
-class BotApiMethods(State):
+class BotApiMethods(ChatsMixin):
     """Implements the Bot API methods; :meth:`call` is the single entry point."""
 
     def __init__(self, token: str, bot_username: str, *, strict_html: bool) -> None:
@@ -98,7 +99,7 @@ class BotApiMethods(State):
                 "editMessageReplyMarkup", "deleteMessage", "answerCallbackQuery",
                 "sendChatAction", "setMyCommands", "deleteMyCommands", "getMyCommands",
                 "getFile", "sendDocument", "setWebhook", "deleteWebhook", "getWebhookInfo",
-                "close", "logOut",
+                "close", "logOut", "getChat", "getChatMember",
             )
         }  # fmt: skip
 
@@ -220,6 +221,8 @@ class BotApiMethods(State):
             lenient = isinstance(rp, dict) and rp.get("allow_sending_without_reply")
             if not (lenient or p.get_bool("allow_sending_without_reply")):
                 raise bad_request("message to be replied not found")
+        thread = p.get_int("message_thread_id")
+        self.check_post(chat_id, thread)
         self._check_rate(chat_id)
         mid = self._new_message_id(chat_id)
         msg: JSON = {
@@ -229,6 +232,8 @@ class BotApiMethods(State):
             "from": self.bot_user,
             **body,
         }
+        if thread is not None and self._chat(chat_id).get("is_forum"):
+            msg.update(message_thread_id=thread, is_topic_message=True)
         if target is not None:
             msg["reply_to_message"] = {k: v for k, v in target.items() if k != "_deleted"}
         self.messages[(chat_id, mid)] = msg
@@ -239,6 +244,7 @@ class BotApiMethods(State):
             "parse_mode": p.get_str("parse_mode"), "reply_markup": p.get_json("reply_markup"),
             "caption": p.get_str("caption"), "document": body.get("document"),
             "reply_to_message_id": reply_to, "params": p.raw, "edits": [], "deleted": False,
+            "message_thread_id": thread,
         }  # fmt: skip
         self._sent.append(record)
         self._sent_by_key[(chat_id, mid)] = record

@@ -17,6 +17,7 @@ from email.policy import HTTP
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from .chats import member_json
 from .markup import utf16_len
 from .methods import BotApiMethods, Params
 from .state import JSON, ApiError
@@ -287,6 +288,12 @@ class FakeTelegram(BotApiMethods):
             self._rate_all.clear()
             self._rate_chat.clear()
 
+    def set_group_limit(self, per_window: int | None = 20, *, window: float = 60.0) -> None:
+        """Telegram's per-group (and channel) limit, on by default: 20 a minute; None = off."""
+        with self._cond:
+            self.group_limit, self.group_window = per_window, window
+            self._rate_group.clear()
+
     def fail_next(
         self,
         method: str,
@@ -338,18 +345,21 @@ class FakeTelegram(BotApiMethods):
         chat_title: str | None = None,
         reply_to: int | None = None,
         entities: list[JSON] | None = None,
+        thread_id: int | None = None,
         deliver: bool = True,
     ) -> JSON:
         """The user sends ``text``; returns the Update dict (queued unless ``deliver=False``).
 
         ``bot_command`` entities are added for ``/cmd`` and ``/cmd@bot`` tokens.
         ``chat_type`` defaults to private for positive ids, (super)group for negative ones.
+        ``thread_id`` sends it in a forum topic (see ``make_forum``/``create_topic``).
         """
         if entities is None:
             entities = command_entities(text)
+        topic = {"message_thread_id": thread_id, "is_topic_message": True} if thread_id else {}
         return self._user_message(
             chat_id,
-            {"text": text, **({"entities": entities} if entities else {})},
+            {"text": text, **({"entities": entities} if entities else {}), **topic},
             user_id=user_id,
             chat_type=chat_type,
             username=username,
@@ -502,18 +512,12 @@ class FakeTelegram(BotApiMethods):
                 user_id if user_id is not None else (chat_id if chat["type"] == "private" else 111)
             )
             now = int(time.time())
-            member = {"user": self.bot_user}
-            new = {
-                **member,
-                "status": new_status,
-                **({"until_date": 0} if new_status == "kicked" else {}),
-            }
             payload = {
                 "chat": chat,
                 "from": self._user(uid, "alice", "Alice"),
                 "date": now,
-                "old_chat_member": {**member, "status": old_status},
-                "new_chat_member": new,
+                "old_chat_member": member_json(self.bot_user, old_status),
+                "new_chat_member": member_json(self.bot_user, new_status),
             }
             return self._enqueue("my_chat_member", payload, deliver)
 

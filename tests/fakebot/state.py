@@ -94,6 +94,10 @@ class State:
         self.rate_window = 1.0
         self._rate_all: deque[float] = deque()
         self._rate_chat: dict[int, deque[float]] = {}
+        # Telegram: "no more than 20 messages per minute in the same group" (channels too)
+        self.group_limit: int | None = 20
+        self.group_window = 60.0
+        self._rate_group: dict[int, deque[float]] = {}
         self._stopping = False
 
     # ----------------------------------------------------------------- helpers
@@ -169,6 +173,16 @@ class State:
                 raise ApiError(
                     429, f"Too Many Requests: retry after {retry}", {"retry_after": retry}
                 )
+        if chat_id < 0 and self.group_limit is not None:  # groups and channels
+            group = self._rate_group.setdefault(chat_id, deque())
+            while group and group[0] <= now - self.group_window:
+                group.popleft()
+            if len(group) >= self.group_limit:
+                retry = max(1, math.ceil(group[0] + self.group_window - now))
+                raise ApiError(
+                    429, f"Too Many Requests: retry after {retry}", {"retry_after": retry}
+                )
+            group.append(now)
         self._rate_all.append(now)
         per_chat.append(now)
 

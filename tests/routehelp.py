@@ -1,0 +1,83 @@
+"""Helpers for the channel and forum tests: a seeded store on either engine, a due slot."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from conftest import SEEDS, make_settings
+from fakebot import FakeTelegram
+from sqlalchemy import select, update
+from telegram.ext import Application
+
+from bot.app import build_context
+from bot.context import AppContext
+from bot.jobs import deliver_job
+from storage.models import Chat, Delivery, Subscription
+
+
+def seeded_store(database_url: str) -> AppContext:
+    """An AppContext on ``database_url`` holding the ingested seed dumps."""
+    ctx = build_context(make_settings(database_url))
+    report = ctx.ingestor.ingest_paths([SEEDS])
+    assert not report.errors and report.stored, report
+    return ctx
+
+
+def make_due(ctx: AppContext, chat_id: int) -> None:
+    """Make the chat's briefing due now: its time a minute ago, subscribed since yesterday."""
+    now = datetime.now(UTC)
+    with ctx.sessions() as session, session.begin():
+        chat = session.get(Chat, chat_id)
+        assert chat is not None
+        chat.timezone, chat.briefing_time = "UTC", f"{now - timedelta(minutes=1):%H:%M}"
+        session.execute(
+            update(Subscription)
+            .where(Subscription.chat_id == chat_id)
+            .values(created_at=now - timedelta(days=1))
+        )
+
+
+async def deliver(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """One run of the production delivery job."""
+    await asyncio.wait_for(deliver_job(application), 60)
+
+
+def deliveries(ctx: AppContext, chat_id: int) -> list[Delivery]:
+    with ctx.sessions() as session:
+        query = select(Delivery).where(Delivery.chat_id == chat_id).order_by(Delivery.slot)
+        return list(session.scalars(query))
+
+
+def read_ids(records: list[dict[str, Any]]) -> list[str]:
+    """Every ``/read_<id>`` of a briefing's entries (their first line of commands)."""
+    return [
+        found
+        for record in records
+        for line in (record["plain"] or "").splitlines()
+        if (found := _read(line))
+    ]
+
+
+def _read(line: str) -> str | None:
+    match = re.fullmatch(r"/read_(\d+)", line.strip())
+    return match.group(1) if match else None
+
+
+def first_section(ctx: AppContext, chat_id: int) -> str:
+    """The topic of the first section the chat's briefing would have now (composed, not saved)."""
+    from briefings.digest.composer import compose_briefing
+
+    with ctx.sessions() as session:
+        composed = compose_briefing(
+            session, chat_id=chat_id, taxonomy=ctx.taxonomy, now=datetime.now(UTC)
+        )
+    assert len(composed.sections) > 1, composed.sections
+    return composed.section_keys[0]
+
+
+def no_errors(fake: FakeTelegram) -> None:
+    """Nothing the bot sent was refused, except what a test provoked on purpose."""
+    assert not fake.rejected, fake.rejected
