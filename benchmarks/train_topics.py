@@ -111,6 +111,16 @@ def evaluate(
     return f1_report([r["category"] for r in rows], pred)[0]
 
 
+def deal(rows: list[dict[str, Any]], k: int) -> list[list[dict[str, Any]]]:
+    """Split ``rows`` into ``k`` folds, each category dealt round-robin (class balance kept)."""
+    seen: dict[str, int] = {}
+    folds: list[list[dict[str, Any]]] = [[] for _ in range(k)]
+    for r in rows:
+        n = seen[r["category"]] = seen.get(r["category"], -1) + 1
+        folds[n % k].append(r)
+    return folds
+
+
 def main(argv: list[str] | None = None) -> int:
     """Cross-validate, then (with --write) fit on all rows and write the JSON."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -126,11 +136,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = [json.loads(line) for line in args.data.read_text(encoding="utf-8").splitlines() if line]
     base = load_taxonomy(use_model=False)
     k = args.folds
-    seen: dict[str, int] = {}
-    folds: list[list[dict[str, Any]]] = [[] for _ in range(k)]
-    for r in rows:  # deal each category round-robin: every fold keeps the class balance
-        n = seen[r["category"]] = seen.get(r["category"], -1) + 1
-        folds[n % k].append(r)
+    folds = deal(rows, k)
     scores, kws, forced = [], [], []
     for i in range(k):
         train = [r for j, fold in enumerate(folds) if j != i for r in fold]
@@ -156,6 +162,10 @@ def main(argv: list[str] | None = None) -> int:
             "blend": args.blend,
             "tokens": {t: [m.idf[t], *m.weights[t]] for t in m.idf},
         }
+        if OUT.exists():  # thresholds are calibrated by benchmarks/topic_thresholds.py
+            old = json.loads(OUT.read_text(encoding="utf-8")).get("thresholds")
+            if old:
+                payload["thresholds"] = old
         OUT.write_text(json.dumps(payload, separators=(",", ":"), ensure_ascii=False) + "\n")
         print(f"wrote {OUT} ({OUT.stat().st_size:,} bytes, {len(m.idf)} tokens)")
     return 0
