@@ -39,7 +39,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.topics import DEFAULT_DATA
+from benchmarks.topics import DEFAULT_DATA, read_rows
 from benchmarks.train_topics import LABELS, OUT, deal, fit
 from briefings.topics.taxonomy import Taxonomy, load_taxonomy
 
@@ -118,10 +118,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--write", action="store_true", help="write the chosen thresholds")
     args = ap.parse_args(argv)
-
-    rows: list[dict[str, Any]] = [
-        json.loads(line) for line in args.data.read_text(encoding="utf-8").splitlines() if line
-    ]
+    rows: list[dict[str, Any]] = list(read_rows(args.data))
     base = load_taxonomy(use_model=False)
     folds = deal(rows, args.folds)
     order = [r for fold in folds for r in fold]

@@ -104,6 +104,11 @@ def multilabel(taxonomy: Taxonomy, rows: list[dict[str, str]]) -> None:
     )
 
 
+def read_rows(path: Path) -> list[dict[str, str]]:
+    """The articles of a JSONL file (``id``, ``category``, ``title``, ``text`` per line)."""
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark; returns the exit status."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -113,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--errors", type=int, default=0, help="print this many misclassified")
     args = ap.parse_args(argv)
 
-    rows = [json.loads(line) for line in args.data.read_text(encoding="utf-8").splitlines() if line]
+    rows = read_rows(args.data)
     taxonomy = load_taxonomy(extra=args.extra, use_model=not args.no_model)
     start = time.perf_counter()
     pred = [predict(taxonomy, r["title"], r["text"]) for r in rows]
