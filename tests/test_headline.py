@@ -29,18 +29,25 @@ def _norm(text: str) -> str:
     return " ".join(text.casefold().rstrip(".。!?").split())
 
 
-@pytest.fixture
-def stored(monkeypatch: pytest.MonkeyPatch, sqlite_url: str) -> list[Article]:
+def _ingest_seeds(monkeypatch: pytest.MonkeyPatch, url: str) -> list[Article]:
     """Ingest the seeds with ``briefbot ingest`` and read the stored articles back."""
-    monkeypatch.setenv("DATABASE_URL", sqlite_url)
+    monkeypatch.setenv("DATABASE_URL", url)
     monkeypatch.setenv("SEEDS_DIR", str(SEEDS))
     monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)
     assert main(["ingest", str(SEEDS)]) == 0
-    ctx = build_context(make_settings(sqlite_url))
+    ctx = build_context(make_settings(url))
     with ctx.sessions() as session:
         articles = list(session.scalars(select(Article).order_by(Article.id)))
         session.expunge_all()
     return articles
+
+
+@pytest.fixture(scope="module")
+def stored(tmp_path_factory: pytest.TempPathFactory) -> list[Article]:
+    """The seeds ingested once for this module's read-only tests."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('headlines') / 'store.sqlite3'}"
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        return _ingest_seeds(monkeypatch, url)
 
 
 def test_untitled_seed_story_gets_a_headline_not_repeated_by_its_summary(
@@ -63,16 +70,21 @@ def test_titled_seed_stories_keep_their_headlines(stored: list[Article]) -> None
     assert "The coder ‘village' at the heart of China's AI frenzy" in titles
 
 
-def test_built_headline_keeps_the_article_id(stored: list[Article], sqlite_url: str) -> None:
-    """Re-ingesting (forced) keeps the uid the untitled story had before."""
-    before = {a.uid: a.id for a in stored}
+@pytest.mark.slow
+def test_built_headline_keeps_the_article_id(
+    monkeypatch: pytest.MonkeyPatch, sqlite_url: str
+) -> None:
+    """Re-deriving every article (``briefbot reingest``) keeps the untitled story's uid."""
+    before = {a.uid: (a.id, a.title) for a in _ingest_seeds(monkeypatch, sqlite_url)}
     assert main(["reingest"]) == 0
     ctx = build_context(make_settings(sqlite_url))
     with ctx.sessions() as session:
-        after = {a.uid: a.id for a in session.scalars(select(Article))}
+        after = {a.uid: (a.id, a.title) for a in session.scalars(select(Article))}
     assert after == before
+    assert HANGZHOU_LEAD.rstrip(".") in {title for _, title in after.values()}
 
 
+@pytest.mark.slow
 def test_jsonl_record_without_title_gets_a_headline(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sqlite_url: str
 ) -> None:

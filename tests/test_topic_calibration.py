@@ -21,14 +21,16 @@ def taxonomy() -> Taxonomy:
     return load_taxonomy()
 
 
-@pytest.fixture
-def stored(monkeypatch: pytest.MonkeyPatch, sqlite_url: str) -> dict[str, dict[str, float]]:
+@pytest.fixture(scope="module")
+def stored(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, float]]:
     """Ingest the seeds with ``briefbot ingest``; {title: {topic: score}} read back."""
-    monkeypatch.setenv("DATABASE_URL", sqlite_url)
-    monkeypatch.setenv("SEEDS_DIR", str(SEEDS))
-    monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)
-    assert main(["ingest", str(SEEDS)]) == 0
-    ctx = build_context(make_settings(sqlite_url))
+    url = f"sqlite:///{tmp_path_factory.mktemp('topics') / 'store.sqlite3'}"
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.setenv("DATABASE_URL", url)
+        monkeypatch.setenv("SEEDS_DIR", str(SEEDS))
+        monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)
+        assert main(["ingest", str(SEEDS)]) == 0
+    ctx = build_context(make_settings(url))
     with ctx.sessions() as session:
         articles = session.scalars(select(Article).options(selectinload(Article.topics)))
         return {a.title: {t.topic_slug: t.score for t in a.topics} for a in articles}

@@ -24,6 +24,7 @@ from sumy.nlp.stemmers import null_stemmer
 from sumy.summarizers._summarizer import AbstractSummarizer
 from sumy.utils import ItemsCount
 
+from briefings.summary.acronyms import acronym_definers
 from briefings.summary.checks import (
     dangles,
     headline_style,
@@ -217,8 +218,16 @@ def _briefbot(
         if len(sentences) - sum(blocked) >= n:
             allowed = [i for i, b in enumerate(blocked) if not b]
     subset = [sentences[i] for i in allowed]
+    definers = acronym_definers(subset)
     # The first allowed sentence has no allowed predecessor to bring in.
-    picked = rank_sentences(subset, n, tools[0].ids, params, lambda j: j > 0 and dangles(subset[j]))
+    picked = rank_sentences(
+        subset,
+        n,
+        tools[0].ids,
+        params,
+        lambda j: j > 0 and dangles(subset[j]),
+        definers.__getitem__,
+    )
     return [allowed[i] for i in picked]
 
 
