@@ -23,6 +23,7 @@ import json
 import math
 import sys
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,7 @@ from scipy.optimize import minimize
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.topics import DEFAULT_DATA, f1_report, predict
+from briefings.topics.definitions import load_model
 from briefings.topics.taxonomy import Taxonomy, TopicModel, article_counts, load_taxonomy
 
 OUT = Path(__file__).resolve().parent.parent / "briefings" / "data" / "topic_model.json"
@@ -105,7 +107,14 @@ def fit(rows: list[dict[str, Any]], c: float, keep: int, min_df: int, blend: flo
 def evaluate(
     base: Taxonomy, model: TopicModel | None, rows: list[dict[str, Any]], forced: bool = False
 ) -> float:
-    """Macro-F1 of the taxonomy ``base`` with ``model`` on ``rows``."""
+    """Macro-F1 of the taxonomy ``base`` with ``model`` on ``rows``.
+
+    The fitted model gets the shipped per-topic thresholds (chosen on the whole file by
+    ``benchmarks/topic_thresholds.py``, whose own figures are held out), as in production.
+    """
+    shipped = load_model()
+    if model is not None and shipped is not None and not model.thresholds:
+        model = replace(model, thresholds=shipped.thresholds)
     tax = Taxonomy(base.topics, threshold=base.threshold, model=model)
     pred = [predict(tax, r["title"], r["text"], forced=forced) for r in rows]
     return f1_report([r["category"] for r in rows], pred)[0]
