@@ -31,6 +31,7 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")  # must precede the first numpy import
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from briefings.summary.acronyms import acronym_definers, acronyms  # noqa: E402
 from briefings.summary.checks import dangles, unbalanced_quote  # noqa: E402
 from briefings.summary.rank import DEFAULT, Params  # noqa: E402
 from briefings.summary.summarise import SUMMARIZERS, summarise  # noqa: E402
@@ -99,12 +100,15 @@ GRID = tuple(
 
 
 def faithfulness(rows: list[dict[str, str]], summaries: list[list[str]]) -> dict[str, float]:
-    """Shares (%) of summaries with a dangling opener, an unbalanced quote, a short sentence.
+    """Shares (%) of summaries with a dangling opener, an unbalanced quote, a short
+    sentence, an undefined acronym.
 
     A dangling opener is a first summary sentence that points back ("He…",
-    "The official…") and is not the article's own first sentence.
+    "The official…") and is not the article's own first sentence. An undefined
+    acronym is one the article spells out in a sentence the summary left out, used
+    bare in the summary (see :func:`briefings.summary.acronyms.acronym_definers`).
     """
-    counts = {"dangling": 0, "unbalanced": 0, "short": 0}
+    counts = {"dangling": 0, "unbalanced": 0, "short": 0, "acronym": 0}
     for row, chosen in zip(rows, summaries, strict=True):
         if not chosen:
             continue
@@ -112,7 +116,23 @@ def faithfulness(rows: list[dict[str, str]], summaries: list[list[str]]) -> dict
         counts["dangling"] += chosen[:1] != first and dangles(chosen[0])
         counts["unbalanced"] += any(map(unbalanced_quote, chosen))
         counts["short"] += any(len(s.split()) < SHORT_WORDS for s in chosen)
+        counts["acronym"] += _undefined_acronym(row["article"], chosen)
     return {key: 100.0 * value / max(len(rows), 1) for key, value in counts.items()}
+
+
+def _undefined_acronym(article: str, chosen: list[str]) -> bool:
+    """Whether a summary uses an acronym bare whose defining sentence it left out."""
+    sentences = split_sentences(article)
+    if not any(a for s in chosen for a in acronyms(s)):
+        return False  # cheap: most summaries use no acronym at all
+    definers = acronym_definers(sentences)
+    picked = set(chosen)
+    return any(
+        sentences[j] not in picked
+        for i, s in enumerate(sentences)
+        if s in picked
+        for j in definers[i]
+    )
 
 
 def _r1(scorer: object, row: dict[str, str], chosen: list[str]) -> float:
@@ -226,10 +246,13 @@ def main(argv: list[str] | None = None) -> int:
         )
     print(
         f"faithfulness, % of summaries with: a dangling opener / an unbalanced quote / "
-        f"a sentence under {SHORT_WORDS} words"
+        f"a sentence under {SHORT_WORDS} words / an undefined acronym"
     )
     for method, r in results.items():
-        print(f"{method:<10} {r['dangling']:6.1f} {r['unbalanced']:6.1f} {r['short']:6.1f}")
+        print(
+            f"{method:<10} {r['dangling']:6.1f} {r['unbalanced']:6.1f} {r['short']:6.1f}"
+            f" {r['acronym']:6.1f}"
+        )
     if "briefbot" in methods and not args.no_kfold:
         r1, picks = kfold_r1(rows, args.n)
         chosen = ", ".join(f"tau={p.tau:g} w_first={p.w_first:g}" for p in picks)

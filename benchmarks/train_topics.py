@@ -23,6 +23,7 @@ import json
 import math
 import sys
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,7 @@ from scipy.optimize import minimize
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.topics import DEFAULT_DATA, f1_report, predict
+from briefings.topics.definitions import load_model
 from briefings.topics.taxonomy import Taxonomy, TopicModel, article_counts, load_taxonomy
 
 OUT = Path(__file__).resolve().parent.parent / "briefings" / "data" / "topic_model.json"
@@ -105,10 +107,27 @@ def fit(rows: list[dict[str, Any]], c: float, keep: int, min_df: int, blend: flo
 def evaluate(
     base: Taxonomy, model: TopicModel | None, rows: list[dict[str, Any]], forced: bool = False
 ) -> float:
-    """Macro-F1 of the taxonomy ``base`` with ``model`` on ``rows``."""
+    """Macro-F1 of the taxonomy ``base`` with ``model`` on ``rows``.
+
+    The fitted model gets the shipped per-topic thresholds (chosen on the whole file by
+    ``benchmarks/topic_thresholds.py``, whose own figures are held out), as in production.
+    """
+    shipped = load_model()
+    if model is not None and shipped is not None and not model.thresholds:
+        model = replace(model, thresholds=shipped.thresholds)
     tax = Taxonomy(base.topics, threshold=base.threshold, model=model)
     pred = [predict(tax, r["title"], r["text"], forced=forced) for r in rows]
     return f1_report([r["category"] for r in rows], pred)[0]
+
+
+def deal(rows: list[dict[str, Any]], k: int) -> list[list[dict[str, Any]]]:
+    """Split ``rows`` into ``k`` folds, each category dealt round-robin (class balance kept)."""
+    seen: dict[str, int] = {}
+    folds: list[list[dict[str, Any]]] = [[] for _ in range(k)]
+    for r in rows:
+        n = seen[r["category"]] = seen.get(r["category"], -1) + 1
+        folds[n % k].append(r)
+    return folds
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -126,11 +145,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = [json.loads(line) for line in args.data.read_text(encoding="utf-8").splitlines() if line]
     base = load_taxonomy(use_model=False)
     k = args.folds
-    seen: dict[str, int] = {}
-    folds: list[list[dict[str, Any]]] = [[] for _ in range(k)]
-    for r in rows:  # deal each category round-robin: every fold keeps the class balance
-        n = seen[r["category"]] = seen.get(r["category"], -1) + 1
-        folds[n % k].append(r)
+    folds = deal(rows, k)
     scores, kws, forced = [], [], []
     for i in range(k):
         train = [r for j, fold in enumerate(folds) if j != i for r in fold]
@@ -156,6 +171,10 @@ def main(argv: list[str] | None = None) -> int:
             "blend": args.blend,
             "tokens": {t: [m.idf[t], *m.weights[t]] for t in m.idf},
         }
+        if OUT.exists():  # thresholds are calibrated by benchmarks/topic_thresholds.py
+            old = json.loads(OUT.read_text(encoding="utf-8")).get("thresholds")
+            if old:
+                payload["thresholds"] = old
         OUT.write_text(json.dumps(payload, separators=(",", ":"), ensure_ascii=False) + "\n")
         print(f"wrote {OUT} ({OUT.stat().st_size:,} bytes, {len(m.idf)} tokens)")
     return 0

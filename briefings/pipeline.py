@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from briefings.stories.duplicates import content_hash, minhash_signature
+from briefings.summary.headline import build_headline, is_fallback_title
 from briefings.summary.keyphrases import keyphrases
 from briefings.summary.summarise import summarise
 from briefings.text.article import ParsedArticle
@@ -52,6 +53,26 @@ def stable_uid(article: ParsedArticle) -> str:
     return hashlib.sha256(f"{source}|{title}".encode()).hexdigest()[:32]
 
 
+def headline_for(parsed: ParsedArticle, language: str = "english") -> tuple[str, tuple[str, ...]]:
+    """The article's title, and the body sentences its summary must leave out.
+
+    A title from the page (metadata, a headline line) is kept. A title that is only the
+    start of the body (what the readers fall back to) is replaced by a headline built
+    from the lead sentence, and that sentence is kept out of the summary so that the
+    summary does not open by repeating the headline.
+
+    Args:
+        parsed: an article as a reader produced it.
+        language: sumy language name of its text.
+    """
+    if not is_fallback_title(parsed.title, parsed.body):
+        return parsed.title, ()
+    built = build_headline(parsed.body, language=language)
+    if built is None:
+        return parsed.title, ()
+    return built.text, (built.sentence,)
+
+
 def derive_article(parsed: ParsedArticle, config: PipelineConfig) -> NewArticle:
     """Summarise, tag and fingerprint one parsed article.
 
@@ -60,16 +81,20 @@ def derive_article(parsed: ParsedArticle, config: PipelineConfig) -> NewArticle:
         config: taxonomy and summariser settings.
     """
     language = detect_language(parsed.body)
+    title, headline_sentence = headline_for(parsed, _sumy_language(language))
     summary = summarise(
         parsed.body,
         config.summary_sentences,
         method=config.summarizer,
         language=_sumy_language(language),
+        exclude=headline_sentence,
     )
+    # Identity and fingerprints come from the article as read, so that a better built
+    # headline never changes a stored article's uid or breaks its duplicate links.
     return NewArticle(
         uid=stable_uid(parsed),
         content_hash=content_hash(parsed.title + "\n" + parsed.body),
-        title=parsed.title,
+        title=title,
         body=parsed.body,
         source=parsed.source,
         byline=parsed.byline,
@@ -77,10 +102,10 @@ def derive_article(parsed: ParsedArticle, config: PipelineConfig) -> NewArticle:
         dateline=parsed.dateline,
         url=parsed.url,
         summary=summary,
-        keyphrases=keyphrases(parsed.title, parsed.body),
+        keyphrases=keyphrases(title, parsed.body),
         language=language,
         minhash=minhash_signature(parsed.title + "\n" + parsed.body),
-        topics=config.taxonomy.classify(parsed.title, parsed.body),
+        topics=config.taxonomy.classify(title, parsed.body),
     )
 
 

@@ -333,6 +333,7 @@ def rank_sentences(
     terms_of: Callable[[Sequence[str]], tuple[Ids, Ids]],
     params: Params | None = None,
     dangling: Callable[[int], bool] | None = None,
+    definers: Callable[[int], Sequence[int]] | None = None,
 ) -> list[int]:
     """Indices of the ``n`` sentences to keep, in document order.
 
@@ -345,6 +346,8 @@ def rank_sentences(
         dangling: whether sentence ``i`` opens on a reference to something
             earlier; such a sentence never opens the summary alone (see
             :func:`fix_opener`). Asked only about picked sentences.
+        definers: the earlier sentences that spell out the acronyms sentence ``i``
+            uses bare; a picked sentence brings them in (see :func:`fix_opener`).
 
     Returns:
         Sorted indices into ``sentences``.
@@ -356,24 +359,36 @@ def rank_sentences(
     subset = [sentences[i] for i in keep] if len(keep) < len(sentences) else list(sentences)
     scores, sim = score_features(subset, terms_of(subset), n, params)
     picked = select(scores, sim, n, params.mmr, params.duplicate)
-    if dangling is not None:
-        picked = fix_opener(picked, scores, lambda i: dangling(keep[i]))
+    if dangling is not None or definers is not None:
+        where = {k: pos for pos, k in enumerate(keep)}
+
+        def needs(i: int) -> list[int]:
+            out = [i - 1] if i > 0 and dangling is not None and dangling(keep[i]) else []
+            return out + [where[j] for j in (definers or _none)(keep[i]) if j in where]
+
+        picked = fix_opener(picked, scores, needs)
     return [keep[i] for i in picked]
 
 
-def fix_opener(picked: list[int], scores: Matrix, dangling: Callable[[int], bool]) -> list[int]:
-    """Never leave a picked sentence pointing back at one the summary lacks.
+def _none(_: int) -> Sequence[int]:
+    return ()
 
-    While a picked sentence opens on an unresolved reference ("He…", "The
-    official…") and its predecessor is not picked, the predecessor joins and
-    the lowest-scoring pick not needed as context leaves (the pointing sentence
-    itself when every pick is needed), so the summary keeps its length.
+
+def fix_opener(
+    picked: list[int], scores: Matrix, needs: Callable[[int], Sequence[int]]
+) -> list[int]:
+    """Never leave a picked sentence without the sentences it needs.
+
+    A sentence needs its predecessor when it opens on an unresolved reference ("He…",
+    "The official…"), and the sentence that spells out an acronym it uses bare. While a
+    picked sentence lacks one, that one joins and the lowest-scoring pick not needed
+    as context leaves (the needing sentence itself when every pick is needed), so the
+    summary keeps its length.
 
     Args:
         picked: sorted picked indices.
         scores: salience of every sentence.
-        dangling: whether sentence ``i`` opens on an unresolved reference
-            (False for the document's first sentence).
+        needs: the sentences sentence ``i`` cannot do without (none for most).
 
     Returns:
         Sorted indices, as many as ``picked``.
@@ -381,11 +396,12 @@ def fix_opener(picked: list[int], scores: Matrix, dangling: Callable[[int], bool
     chosen = set(picked)
     needed: set[int] = set()
     for _ in range(4 * len(picked) + 4):
-        offender = next((i for i in sorted(chosen) if i - 1 not in chosen and dangling(i)), None)
-        if offender is None:
+        missing = next(((i, j) for i in sorted(chosen) for j in needs(i) if j not in chosen), None)
+        if missing is None:
             break
-        chosen.add(offender - 1)
-        needed |= {offender - 1, offender}
+        offender, extra = missing
+        chosen.add(extra)
+        needed |= {extra, offender}
         spare = [i for i in chosen if i not in needed]
         if spare:
             chosen.remove(min(spare, key=lambda i: (float(scores[i]), -i)))

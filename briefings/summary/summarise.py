@@ -16,7 +16,7 @@ stemmers and stop-word lists ship with PyStemmer/sumy/NLTK code (no NLTK data).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from functools import lru_cache
 from typing import Any
 
@@ -24,6 +24,7 @@ from sumy.nlp.stemmers import null_stemmer
 from sumy.summarizers._summarizer import AbstractSummarizer
 from sumy.utils import ItemsCount
 
+from briefings.summary.acronyms import acronym_definers
 from briefings.summary.checks import (
     dangles,
     headline_style,
@@ -36,7 +37,7 @@ from briefings.summary.terms import TermExtractor
 from briefings.summary.tokenizer import OfflineTokenizer, split_paragraph_sentences
 from briefings.text.words import stop_words
 
-__all__ = ["SUMMARIZERS", "BriefbotSummarizer", "summarise"]
+__all__ = ["SUMMARIZERS", "BriefbotSummarizer", "sentences_of", "summarise"]
 
 SUMMARIZERS: tuple[str, ...] = (
     "briefbot",
@@ -56,6 +57,7 @@ SUMMARIZERS: tuple[str, ...] = (
 # build a term graph, so they get a Lead summary.
 _NO_SPACE_LANGUAGES = frozenset({"chinese", "japanese", "korean", "thai"})
 _CJK_SENTENCE = re.compile(r"[^。！？!?]*[。！？!?]+[」』”’\"]?|[^。！？!?]+$")
+_BLANK_LINE = re.compile(r"\n\s*\n")
 _STEM_CACHE_SIZE = 65_536  # entries of the (chunk or word -> code) memo table
 # ISO 639-1 codes (as language detectors return them) -> sumy language names.
 _ISO_639_1 = {
@@ -152,9 +154,22 @@ def _sumy_stemmer(language: str) -> Callable[[str], str]:
 def _sentences(text: str, language: str) -> list[list[str]]:
     """Split ``text`` with the right splitter for ``language``, grouped by paragraph."""
     if language in _NO_SPACE_LANGUAGES:
-        found = [m.group().strip() for m in _CJK_SENTENCE.finditer(text) if m.group().strip()]
-        return [found] if found else []
+        paragraphs = (
+            [m.group().strip() for m in _CJK_SENTENCE.finditer(p) if m.group().strip()]
+            for p in _BLANK_LINE.split(text)
+        )
+        return [p for p in paragraphs if p]
     return split_paragraph_sentences(text)
+
+
+def sentences_of(text: str, language: str = "english") -> list[list[str]]:
+    """Split ``text`` into sentences as the summariser does, grouped by paragraph.
+
+    Args:
+        text: article body; paragraphs separated by blank lines.
+        language: sumy language name or ISO 639-1 code.
+    """
+    return _sentences(text, _language_name(language or "english"))
 
 
 def _blocked(text: str, paragraphs: list[list[str]]) -> list[bool]:
@@ -190,19 +205,28 @@ def _briefbot(
     language: str,
     params: Params | None,
     blocked: list[bool] | None = None,
+    excluded: frozenset[int] = frozenset(),
 ) -> list[int]:
-    """Rank with our ranker; ``blocked`` sentences are left out while ``n`` others remain."""
+    """Rank with our ranker; ``blocked`` sentences are left out while ``n`` others remain,
+    ``excluded`` ones always."""
+    allowed = [i for i in range(len(sentences)) if i not in excluded]
     tools = _language_tools(language)
     if tools is None:
-        return list(range(min(n, len(sentences))))
-    allowed = list(range(len(sentences)))
+        return allowed[:n]
     if blocked is not None:
         blocked = _orphans_blocked(sentences, blocked)
         if len(sentences) - sum(blocked) >= n:
             allowed = [i for i, b in enumerate(blocked) if not b]
     subset = [sentences[i] for i in allowed]
+    definers = acronym_definers(subset)
+    # The first allowed sentence has no allowed predecessor to bring in.
     picked = rank_sentences(
-        subset, n, tools[0].ids, params, lambda j: allowed[j] > 0 and dangles(subset[j])
+        subset,
+        n,
+        tools[0].ids,
+        params,
+        lambda j: j > 0 and dangles(subset[j]),
+        definers.__getitem__,
     )
     return [allowed[i] for i in picked]
 
@@ -277,6 +301,7 @@ def summarise(
     method: str = "briefbot",
     language: str = "english",
     params: Params | None = None,
+    exclude: Collection[str] = (),
 ) -> list[str]:
     """Pick the ``n`` most informative sentences of ``text``, in document order.
 
@@ -292,6 +317,8 @@ def summarise(
             code ("en"). Languages without a stemmer, or written without
             spaces, fall back to a Lead summary instead of failing.
         params: "briefbot" ranker parameters (defaults tuned on news).
+        exclude: sentences never to pick (e.g. the one a built headline came from),
+            as :func:`sentences_of` splits them.
 
     Returns:
         Up to ``n`` sentences (all of them when the text has ``n`` or fewer),
@@ -306,13 +333,21 @@ def summarise(
     if n <= 0 or not text or text.isspace():
         return []
     paragraphs = _sentences(text, language)
+    if exclude and method != "briefbot":
+        paragraphs = [p for p in ([s for s in p if s not in exclude] for p in paragraphs) if p]
     sentences = [s for paragraph in paragraphs for s in paragraph]
     if len(sentences) <= n:
-        return sentences
+        return [s for s in sentences if s not in exclude]
     if method == "lead":
         chosen = list(range(n))
     elif method == "briefbot":
-        chosen = _briefbot(sentences, n, language, params, _blocked(text, paragraphs))
+        blocked = _blocked(text, paragraphs)
+        # Excluded sentences are left out even when too few others remain.
+        excluded = frozenset(i for i, s in enumerate(sentences) if s in exclude)
+        if len(sentences) - len(excluded) <= n:
+            return [s for i, s in enumerate(sentences) if i not in excluded]
+        blocked = [b or i in excluded for i, b in enumerate(blocked)]
+        chosen = _briefbot(sentences, n, language, params, blocked, excluded)
     else:
         chosen = _stock(sentences, n, method, language)
     return [sentences[i] for i in chosen]

@@ -76,6 +76,9 @@ class Topic:
         exclude: phrases that veto the topic for a story.
         kind: "subject" (what a story is about) or "place" (where it happens); a
             story's strongest subject does not overshadow its places, and vice versa.
+        threshold: this topic's own minimum score, or None for the calibrated default.
+        catch_all: a broad topic (World) that its children do not lift and that is
+            assigned only when no other topic of its kind is, or when it scores best.
     """
 
     slug: str
@@ -86,6 +89,8 @@ class Topic:
     parent: str | None = None
     exclude: tuple[str, ...] = ()
     kind: str = "subject"
+    threshold: float | None = None
+    catch_all: bool = False
 
     @property
     def display(self) -> str:
@@ -132,6 +137,8 @@ class TopicModel:
         idf: inverse document frequency of each known token.
         weights: one weight per output for each known token.
         blend: the model's share of the final score of the topics it knows.
+        thresholds: per topic, the minimum score chosen by cross-validation
+            (``benchmarks/topic_thresholds.py``); topics without one use the taxonomy's.
     """
 
     slugs: tuple[str, ...]
@@ -139,6 +146,7 @@ class TopicModel:
     idf: Mapping[str, float]
     weights: Mapping[str, tuple[float, ...]]
     blend: float
+    thresholds: Mapping[str, float] = field(default_factory=dict)
     _rows: dict[str, int] = field(init=False, repr=False, compare=False)
     _matrix: np.ndarray = field(init=False, repr=False, compare=False)
 
@@ -185,6 +193,8 @@ _TOPIC_KEYS = {
     "exclude",
     "kind",
     "disabled",
+    "threshold",
+    "catch_all",
 }
 KINDS = ("subject", "place")
 _TOP_KEYS = {"threshold", "model", "topic"}
@@ -269,6 +279,11 @@ def _topic(raw: Any, where: str) -> tuple[Topic | None, str]:
     exclude = raw.get("exclude", [])
     if not isinstance(exclude, list) or not all(isinstance(x, str) for x in exclude):
         raise TaxonomyError(f"{where}: 'exclude' must be a list of phrases")
+    threshold = raw.get("threshold")
+    if threshold is not None and not _is_share(threshold):
+        raise TaxonomyError(f"{where}: 'threshold' must be a number between 0 and 1")
+    if not isinstance(raw.get("catch_all", False), bool):
+        raise TaxonomyError(f"{where}: 'catch_all' must be true or false")
     topic = Topic(
         slug=slug,
         label=label.strip(),
@@ -278,8 +293,15 @@ def _topic(raw: Any, where: str) -> tuple[Topic | None, str]:
         parent=raw.get("parent") or None,
         exclude=tuple(exclude),
         kind=kind,
+        threshold=None if threshold is None else float(threshold),
+        catch_all=raw.get("catch_all", False),
     )
     return topic, slug
+
+
+def _is_share(value: Any) -> bool:
+    """A number in 0..1 (not a bool)."""
+    return not isinstance(value, bool) and isinstance(value, int | float) and 0 <= value <= 1
 
 
 def read_topics(text: str, name: str) -> tuple[dict[str, Topic | None], dict[str, Any]]:
@@ -309,7 +331,7 @@ def read_topics(text: str, name: str) -> tuple[dict[str, Topic | None], dict[str
     settings: dict[str, Any] = {}
     if "threshold" in data:
         thr = data["threshold"]
-        if isinstance(thr, bool) or not isinstance(thr, int | float) or not 0 <= thr <= 1:
+        if not _is_share(thr):
             raise TaxonomyError(f"{name}: 'threshold' must be a number between 0 and 1")
         settings["threshold"] = float(thr)
     if "model" in data:
@@ -334,6 +356,7 @@ def load_model() -> TopicModel | None:
         idf={t: float(r[0]) for t, r in rows.items()},
         weights={t: tuple(float(w) for w in r[1:]) for t, r in rows.items()},
         blend=float(data.get("blend", 0.5)),
+        thresholds={s: float(t) for s, t in data.get("thresholds", {}).items()},
     )
 
 

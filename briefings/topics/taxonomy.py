@@ -40,6 +40,7 @@ __all__ = [
 ]
 
 DEFAULT_THRESHOLD = 0.3
+MAX_TOPICS = 4  # a story is filed under a few topics at most, the strongest ones
 TITLE_WEIGHT = 2.0  # a headline mention counts like two body mentions
 SCALE = 6.0  # keyword evidence at which the keyword score reaches 1 - 1/e
 PARENT_SHARE = 0.9  # a parent topic gets at least this share of its child's score
@@ -73,6 +74,7 @@ class Taxonomy:
     _exact: dict[str, list[_Entry]] = field(init=False, repr=False)
     _parents: tuple[int | None, ...] = field(init=False, repr=False)
     _index: dict[str, int] = field(init=False, repr=False)
+    _thresholds: tuple[float, ...] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         by_slug = {t.slug: t for t in self.topics}
@@ -108,6 +110,7 @@ class Taxonomy:
         object.__setattr__(self, "_exact", exact_d)
         object.__setattr__(self, "_parents", parents)
         object.__setattr__(self, "_index", index)
+        object.__setattr__(self, "_thresholds", tuple(self.threshold_of(t) for t in self.topics))
 
     @property
     def slugs(self) -> tuple[str, ...]:
@@ -121,6 +124,23 @@ class Taxonomy:
             slug: a topic slug such as "ai".
         """
         return self._by_slug.get(slug)
+
+    def threshold_of(self, topic: Topic) -> float:
+        """The minimum score at which ``topic`` is assigned.
+
+        Its own ``threshold`` when the taxonomy file gives one; else, for a topic the
+        model scores, the threshold cross-validated with the model; else the
+        taxonomy's ``threshold`` (calibrated for keyword-only scores).
+
+        Args:
+            topic: one of this taxonomy's topics.
+        """
+        if topic.threshold is not None:
+            return topic.threshold
+        model = self.model
+        if model is not None and topic.slug in model.slugs and topic.slug in model.thresholds:
+            return model.thresholds[topic.slug]
+        return self.threshold
 
     def __contains__(self, slug: object) -> bool:
         return slug in self._by_slug
@@ -197,7 +217,8 @@ class Taxonomy:
         blend = self.model.blend if self.model else 0.0
         top: dict[str, float] = {}
         for t, e in zip(self.topics, ev, strict=True):
-            top[t.kind] = max(top.get(t.kind, 0.0), e)
+            if not t.catch_all:  # a catch-all (World) overshadows no specific place
+                top[t.kind] = max(top.get(t.kind, 0.0), e)
         scores = []
         for i, e in enumerate(ev):
             if e < 0:
@@ -205,7 +226,7 @@ class Taxonomy:
                 continue
             # Saturate, and let the strongest subject (place) overshadow the subjects
             # (places) merely mentioned.
-            best = top[self.topics[i].kind]
+            best = max(top.get(self.topics[i].kind, 0.0), e if self.topics[i].catch_all else 0.0)
             kw = (1.0 - math.exp(-e / SCALE)) * (e / best) ** DOMINANCE if best > 0 else 0.0
             if i in model:
                 kw = (1.0 - blend) * kw + blend * model[i]
@@ -213,6 +234,8 @@ class Taxonomy:
         for i, parent in enumerate(self._parents):
             seen = 0
             while parent is not None and seen < len(self.topics) and scores[i] > 0:
+                if self.topics[parent].catch_all:
+                    break  # a catch-all stands on its own evidence
                 if scores[parent] >= 0:
                     scores[parent] = max(scores[parent], scores[i] * PARENT_SHARE)
                 i, parent = parent, self._parents[parent]
@@ -222,21 +245,34 @@ class Taxonomy:
     def classify(self, title: str, body: str) -> list[tuple[str, float]]:
         """Return the topics of an article, best first.
 
+        A topic is assigned when its score reaches its threshold (see
+        :meth:`threshold_of`); the parents of an assigned topic come with it, except a
+        catch-all parent (World), which is assigned only when no other topic of its
+        kind is, or when it outscores them. At most :data:`MAX_TOPICS` are kept.
+
         Args:
             title: the headline (matches there weigh more than in the body).
             body: the story text.
 
         Returns:
-            (slug, score) pairs with score in 0..1 and at least the taxonomy's
-            threshold, sorted by score descending, then slug. Empty when no topic fits.
+            (slug, score) pairs with score in 0..1, sorted by score descending, then
+            slug. Empty when no topic fits.
         """
-        pairs = [
-            (t.slug, round(s, 4))
-            for t, s in zip(self.topics, self.scores(title, body), strict=True)
-        ]
-        pairs = [p for p in pairs if p[1] >= self.threshold]
-        pairs.sort(key=lambda p: (-p[1], p[0]))
-        return pairs
+        scores = [round(s, 4) for s in self.scores(title, body)]
+        topics, thresholds = self.topics, self._thresholds
+        passed = {i for i, s in enumerate(scores) if s > 0 and s >= thresholds[i]}
+        for i in list(passed):
+            parent, hops = self._parents[i], 0
+            while parent is not None and hops < len(topics) and not topics[parent].catch_all:
+                if scores[parent] > 0:
+                    passed.add(parent)
+                parent, hops = self._parents[parent], hops + 1
+        for i in [i for i in passed if topics[i].catch_all]:
+            rivals = [scores[j] for j in passed if j != i and topics[j].kind == topics[i].kind]
+            if rivals and max(rivals) > scores[i]:
+                passed.discard(i)
+        pairs = sorted(((topics[i].slug, scores[i]) for i in passed), key=lambda p: (-p[1], p[0]))
+        return pairs[:MAX_TOPICS]
 
 
 def load_taxonomy(
