@@ -35,13 +35,13 @@ from urllib.parse import urlsplit
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+import chained  # noqa: E402  (benchmarks/ is the script's own directory)
+
 from briefings.errors import BadInput  # noqa: E402
 from briefings.text.corpus import boilerplate_lines, candidate_keys  # noqa: E402
 from briefings.text.decode import decode  # noqa: E402
 from briefings.text.read import parse_document  # noqa: E402
 from briefings.text.split import split_dump  # noqa: E402
-
-import chained  # noqa: E402  (benchmarks/ is the script's own directory)
 
 _TOKEN = re.compile(r"\w+")
 
@@ -188,7 +188,11 @@ def bench_split(folder: Path, args: argparse.Namespace) -> int:
         chained.report(f"chained {split}", decoded, gold, prf, verbose=args.verbose)
         folds = {name: str(order[name] % 5) for name in texts}
         chained.report(
-            "chained 5-fold", decoded, gold, prf, folds=folds,
+            "chained 5-fold",
+            decoded,
+            gold,
+            prf,
+            folds=folds,
             boilerplate=fold_boilerplate(texts, folds),
         )
     return 0

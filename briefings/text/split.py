@@ -12,6 +12,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
+from itertools import pairwise
 
 from briefings.text.article import ParsedArticle
 from briefings.text.body import story_span
@@ -33,6 +34,7 @@ from briefings.text.meta import (
     parse_time,
 )
 from briefings.text.normalise import LineInfo, fix_text, line_info, line_key
+from briefings.text.pages import page_starts
 
 _LOOKAHEAD = 8
 _MIN_WORDS = 25
@@ -260,25 +262,38 @@ def split_dump(
     if not infos:
         return []
     stats = file_stats(infos)
-    segments = _segments(infos, find_boundaries(infos, stats))
-    page_title = infos[0].text
+    cuts = [0, *page_starts(infos), len(infos)]
+    pages = [infos[a:b] for a, b in pairwise(cuts)]
+    per_page = [_segments(page, find_boundaries(page, stats)) for page in pages]
+    segments = [seg for page in per_page for seg, _ in page]
     if len(segments) > 1:
-        boilerplate_lines = boilerplate_lines | shared_lines([seg for seg, _ in segments])
+        boilerplate_lines = boilerplate_lines | shared_lines(segments)
     articles = []
-    for seg, seg_title in segments:
-        art = _article(
-            seg,
-            stats,
-            seg_title,
-            file_time=file_time,
-            page_title=page_title,
-            boilerplate_lines=boilerplate_lines,
-        )
-        if art is not None:
-            articles.append(art)
-    if not all(a.source for a in articles):  # the page's own name for those that give none
-        outlet = page_outlet(outlet_mentions([i.text for i in infos]))
-        articles = [a if a.source else replace(a, source=outlet) for a in articles]
+    for page, page_segments in zip(pages, per_page, strict=True):
+        found = [
+            art
+            for seg, seg_title in page_segments
+            if (
+                art := _article(
+                    seg,
+                    stats,
+                    seg_title,
+                    file_time=file_time,
+                    page_title=page[0].text,
+                    boilerplate_lines=boilerplate_lines,
+                )
+            )
+            is not None
+        ]
+        if not all(a.source for a in found):  # the page's own name for those that give none
+            outlet = page_outlet(outlet_mentions([i.text for i in page]))
+            found = [a if a.source else replace(a, source=outlet) for a in found]
+        articles += _main_first(found)
+    return articles
+
+
+def _main_first(articles: list[ParsedArticle]) -> list[ParsedArticle]:
+    """A page's main story first: the biggest, unless the first is at least half its size."""
     if len(articles) > 1:
         sizes = [len(a.body) for a in articles]
         biggest = sizes.index(max(sizes))
