@@ -99,12 +99,12 @@ def _echo(infos: Sequence[LineInfo], i: int, later: dict[str, int]) -> int | Non
         and same <= i + _ECHO_WINDOW
         and _headline(title)
         and not any(x.prose for x in infos[max(0, i - _ENDED) : i])
-        and not _listed(infos, i, same)
+        and not any(x.prose for x in infos[i + 1 : same])
     ):
         # The <title> is the headline itself: weaker evidence (a heading listed in a
         # table of contents, or a chart title, repeats the same way), so the page
-        # must have ended before it (a footer, not a paragraph) and its story must
-        # follow closely.
+        # must have ended before it (a footer, not a paragraph), only chrome may sit
+        # between the two, and its story must follow closely.
         return -same
     for m in _SEPARATOR.finditer(title.text):
         head = line_key(title.text[: m.start()])
@@ -164,13 +164,6 @@ def _page_start_cue(infos: Sequence[LineInfo], cut: int, story: int) -> bool:
         return True
     near = range(max(cut, story - _HEAD_ZONE), story)
     return any(_headline(infos[i]) for i in near) and _menu_block(infos, cut, story)
-
-
-def _listed(infos: Sequence[LineInfo], i: int, echo: int) -> bool:
-    """Line ``i`` is one entry of a list whose other entries recur before ``echo``: a
-    table of contents, whose headings come back as the story's sub-headings."""
-    near = {x.key for x in infos[max(0, i - 3) : i + 4] if not x.prose} - {infos[i].key}
-    return len(near & {x.key for x in infos[i + 4 : echo]}) >= 2
 
 
 def _headline(info: LineInfo) -> bool:
