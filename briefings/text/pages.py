@@ -6,8 +6,10 @@ one page ends, but pages end and begin the same way on any site, so the boundari
 found from site-independent cues, each checked against the stories around it:
 
 - a page-title line, echoed by the headline a little further down ("Headline | Site"
-  ... "Headline", or the headline itself after a footer), the way a page's <title>
-  precedes its own headline; the headline must open the next story;
+  ... "Headline", or the headline itself after a footer with only chrome between), the
+  way a page's <title> precedes its own headline; the headline must open the next story;
+- a headline-shaped line without an echo, with a footer line (copyright, legal links,
+  "back to top") just above it and a menu block right under it;
 - the line after a copyright line ("© 2019 X. All rights reserved"), when a headline
   with its byline or date, or a menu block and a headline, leads to the next story;
 - the first page's top chrome (the lines under its title) starting over: the next page
@@ -32,6 +34,12 @@ _COPYRIGHT = re.compile(
     r"(?:©|\(c\)|\bcopyright\b)\s*(?:\d{4}|.{0,80}\b(?:19|20)\d\d\b)|\ball rights reserved\b",
     re.IGNORECASE,
 )
+_LEGAL = re.compile(
+    r"\b(?:privacy (?:policy|notice|settings)|terms (?:of (?:use|service)|and conditions|"
+    r"& conditions)|cookie (?:policy|settings)|back to top|scroll to top|sitemap|site map)\b",
+    re.IGNORECASE,
+)
+_END_REACH = 25
 _MENU_WORDS = 4
 _MENU_RUN = 6
 _STRONG_WORDS = 80
@@ -40,10 +48,17 @@ _ECHO_REST = 8
 _BYLINE = re.compile(r"^(?:by|written by|words by)\b", re.IGNORECASE)
 _HEAD_ZONE = 10
 _STORY_WORDS = 50
+_LONG_PARAGRAPH = 60
+_HEAD_REACH = 250
 _SEPARATOR = re.compile(r"\s+[|–—·•»/-]+\s+|:\s+|\s+::\s+")
 _RESTART_LINES = 4
 _STORY_AFTER = 60
 _ENDED = 5
+
+
+def _page_end(info: LineInfo) -> bool:
+    """A footer line: copyright, legal links, "back to top"."""
+    return info.words <= 40 and (_copyright(info) or _LEGAL.search(info.text) is not None)
 
 
 def _copyright(info: LineInfo) -> bool:
@@ -130,17 +145,25 @@ def _headline_cluster(infos: Sequence[LineInfo], stop: int) -> int | None:
     return None
 
 
-def story_starts(infos: Sequence[LineInfo]) -> list[int]:
+def story_starts(infos: Sequence[LineInfo], *, strict: bool = True) -> list[int]:
     """For each line, the first line at or after it where a story begins (``len(infos)``
-    when none does): two prose lines in a row of together ``_STORY_WORDS`` words or more
-    (teaser blurbs come one at a time)."""
+    when none does): two paragraphs in a row of together ``_STORY_WORDS`` words or more
+    (teaser blurbs come one at a time); unless ``strict``, one long paragraph will do."""
     n = len(infos)
     out = [n] * (n + 1)
-    for k in range(n - 2, -1, -1):
-        a, b = infos[k], infos[k + 1]
-        story = a.prose and b.prose and a.words + b.words >= _STORY_WORDS
+    for k in range(n - 1, -1, -1):
+        a = infos[k]
+        b = infos[k + 1] if k + 1 < n else a
+        story = _paragraph(a) and (
+            (not strict and a.words >= _LONG_PARAGRAPH)
+            or (k + 1 < n and _paragraph(b) and a.words + b.words >= _STORY_WORDS)
+        )
         out[k] = k if story else out[k + 1]
     return out
+
+
+def _paragraph(info: LineInfo) -> bool:
+    return info.prose and not info.cta
 
 
 def _chrome_restart(infos: Sequence[LineInfo], page: int, start: int, stop: int) -> list[int]:
@@ -166,6 +189,20 @@ def _page_start_cue(infos: Sequence[LineInfo], cut: int, story: int) -> bool:
     return any(_headline(infos[i]) for i in near) and _menu_block(infos, cut, story)
 
 
+def _page_head(infos: Sequence[LineInfo], i: int) -> bool:
+    """A page's title line without an echo: a headline-shaped line after chrome (no
+    paragraph just above it) with a menu block right under it."""
+    title = infos[i]
+    if not 5 <= title.words <= 40 or title.prose or title.ui or title.timestamp:
+        return False
+    if title.terminal or ". " in title.text or any(x.prose for x in infos[max(0, i - 3) : i]):
+        return False
+    below = infos[i + 1 : i + 1 + _MENU_RUN]
+    if sum(not x.prose and not x.terminal and x.words <= _MENU_WORDS for x in below) < 5:
+        return False
+    return any(_page_end(x) for x in infos[max(0, i - _END_REACH) : i])
+
+
 def _headline(info: LineInfo) -> bool:
     return 4 <= info.words <= 25 and not (info.prose or info.terminal or info.ui or info.timestamp)
 
@@ -188,6 +225,9 @@ def page_starts(infos: Sequence[LineInfo]) -> list[int]:
     for i, j in _title_lines(infos, 1, n):
         candidates[i] = "title" if j > 0 else "headline"
         echoes[i] = abs(j)
+    for i in range(1, n - _MENU_RUN):
+        if i not in candidates and _page_head(infos, i):
+            candidates[i] = "head"
     for i in _chrome_restart(infos, 0, 1, n):
         candidates.setdefault(i, "chrome")
     for i in range(1, n - 1):
@@ -196,11 +236,12 @@ def page_starts(infos: Sequence[LineInfo]) -> list[int]:
     if not candidates:
         return []
     starts = story_starts(infos)
+    loose = story_starts(infos, strict=False)
     prose_words = [0]
     for x in infos:
         prose_words.append(prose_words[-1] + (x.words if x.prose else 0))
     out: list[int] = []
-    story = starts[0]
+    story = loose[0]
     for c in sorted(candidates):
         if c <= story + 1 or prose_words[c] - prose_words[story] < _STRONG_WORDS:
             continue  # the page before has no story of its own yet
@@ -210,8 +251,10 @@ def page_starts(infos: Sequence[LineInfo]) -> list[int]:
             break
         if c in echoes and nxt > echoes[c] + (_STORY_AFTER if kind == "title" else _HEAD_ZONE):
             continue  # the echo is not the headline of the next story
+        if kind == "head" and nxt - c > _HEAD_REACH:
+            continue
         if kind == "footer" and not _page_start_cue(infos, c, nxt):
             continue
         out.append(c)
-        story = nxt
+        story = loose[echoes.get(c, c)]
     return out
