@@ -6,7 +6,8 @@ such dumps from the text renderings of the eval pages (2-4 pages each, a fixed s
 runs compare) and scores the splitter on them (``benchmarks/cleaning.py`` prints it):
 
 - ``art/dump``: articles found per dump (median, and share of dumps with exactly as many
-  articles as pages: teasers a page legitimately yields count as extra articles);
+  articles as pages: teasers a page legitimately yields count as extra articles); ``as
+  alone``: share of dumps that give as many articles as their pages give one by one;
 - ``best-match F1``: for each page's gold body the best token F1 of any article found in
   its dump, averaged over pages (a dump left whole scores about 1/k per page);
 - ``false split``: share of single pages (the same pages, alone) that come back as more
@@ -80,18 +81,19 @@ def false_splits(
     texts: Mapping[str, str],
     gold: Mapping[str, str],
     prf: Callable[[str, str], tuple[float, float, float]],
-) -> tuple[list[str], list[str]]:
-    """Single pages returned as more than one article, and those among them whose gold
-    body is cut across articles."""
-    split, cut = [], []
+) -> tuple[list[str], list[str], float]:
+    """Single pages returned as more than one article, those among them whose gold body
+    is cut across articles, and the best-match F1 of the pages alone (the ceiling of
+    the chained figure: a perfect page split scores this)."""
+    split, cut, best = [], [], []
     for name, text in texts.items():
         bodies = [a.body for a in split_dump(text)]
+        best.append(max((prf(body, gold[name])[2] for body in bodies), default=0.0))
         if len(bodies) > 1:
             split.append(name)
-            best = max(prf(body, gold[name])[2] for body in bodies)
-            if best < prf("\n\n".join(bodies), gold[name])[2] - 0.05:
+            if best[-1] < prf("\n\n".join(bodies), gold[name])[2] - 0.05:
                 cut.append(name)
-    return split, cut
+    return split, cut, statistics.fmean(best)
 
 
 def report(
@@ -117,18 +119,24 @@ def report(
             chains += make_chains([n for n in texts if folds[n] == fold])
     counts, best, cpu, chars = score_chains(texts, gold, chains, prf, boilerplate)
     expected = [len(c) for c in chains]
+    alone = {
+        name: len(split_dump(texts[name], boilerplate_lines=boilerplate(name))) for name in texts
+    }
+    same = sum(c == sum(alone[n] for n in chain) for c, chain in zip(counts, chains, strict=True))
     exact = sum(c == e for c, e in zip(counts, expected, strict=True)) / len(chains)
     fewer = sum(c < e for c, e in zip(counts, expected, strict=True)) / len(chains)
     print(
         f"{label:<16} dumps={len(chains):3d}  art/dump median={statistics.median(counts):.1f} "
         f"(expected {statistics.median(expected):.1f})  exact={exact:.2f}  too few={fewer:.2f}  "
-        f"best-match F1={statistics.fmean(best):.3f}  split_dump {chars / 2**20 / cpu:5.2f} MB/s"
+        f"as alone={same / len(chains):.2f}  best-match F1={statistics.fmean(best):.3f}  "
+        f"split_dump {chars / 2**20 / cpu:5.2f} MB/s"
     )
     if folds is None:
-        wrong, cut = false_splits(texts, gold, prf)
+        wrong, cut, ceiling = false_splits(texts, gold, prf)
         print(
             f"{'':<16} single pages={len(texts):3d}  false split={len(wrong) / len(texts):.3f} "
-            f"({len(wrong)} pages)  gold cut={len(cut) / len(texts):.3f} ({len(cut)} pages)"
+            f"({len(wrong)} pages)  gold cut={len(cut) / len(texts):.3f} ({len(cut)} pages)  "
+            f"alone best-match F1={ceiling:.3f}"
         )
         if verbose:
             for name in wrong:
