@@ -137,9 +137,10 @@ def split_speed(pages: dict[str, bytes], repeat: int) -> None:
         for text in texts:
             split_dump(text)
         best = min(best, time.process_time() - t0)
+    mb = sum(len(text) for text in texts) / 2**20
     print(
-        f"text  cleaning+splitting (split_dump) {len(texts) / best:6.1f} pages/s (CPU, best of "
-        f"{max(1, repeat)})"
+        f"text  cleaning+splitting (split_dump) {len(texts) / best:6.1f} pages/s, "
+        f"{mb / best:5.2f} MB/s (CPU, best of {max(1, repeat)})"
     )
 
 

@@ -50,6 +50,7 @@ _HEAD_ZONE = 10
 _STORY_WORDS = 50
 _LONG_PARAGRAPH = 60
 _HEAD_REACH = 250
+_WEAK = ("footer", "chrome")  # cuts a page-title line nearer the story replaces
 _SEPARATOR = re.compile(r"\s+[|–—·•»/-]+\s+|:\s+|\s+::\s+")
 _RESTART_LINES = 4
 _STORY_AFTER = 60
@@ -241,12 +242,18 @@ def page_starts(infos: Sequence[LineInfo]) -> list[int]:
     for x in infos:
         prose_words.append(prose_words[-1] + (x.words if x.prose else 0))
     out: list[int] = []
-    story = loose[0]
+    kinds: list[str] = []
+    story = loose[0]  # where the story of the current page begins
+    claim = n  # the next page's story, which the last cut was made for
     for c in sorted(candidates):
+        kind = candidates[c]
+        anchor = echoes.get(c, c)
+        if out and c < claim and starts[anchor] == claim and kinds[-1] in _WEAK:
+            out[-1], kinds[-1] = c, kind  # the same page's own title: a better cut
+            continue
         if c <= story + 1 or prose_words[c] - prose_words[story] < _STRONG_WORDS:
             continue  # the page before has no story of its own yet
-        kind = candidates[c]
-        nxt = starts[echoes.get(c, c)]
+        nxt = starts[anchor]
         if nxt >= n:
             break
         if c in echoes and nxt > echoes[c] + (_STORY_AFTER if kind == "title" else _HEAD_ZONE):
@@ -256,5 +263,6 @@ def page_starts(infos: Sequence[LineInfo]) -> list[int]:
         if kind == "footer" and not _page_start_cue(infos, c, nxt):
             continue
         out.append(c)
-        story = loose[echoes.get(c, c)]
+        kinds.append(kind)
+        story, claim = loose[anchor], nxt
     return out
