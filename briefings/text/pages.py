@@ -39,6 +39,7 @@ _LEGAL = re.compile(
     r"& conditions)|cookie (?:policy|settings)|back to top|scroll to top|sitemap|site map)\b",
     re.IGNORECASE,
 )
+_LEGAL_WORDS = ("privacy", "terms", "cookie", "top", "site")
 _END_REACH = 25
 _MENU_WORDS = 4
 _MENU_RUN = 6
@@ -57,13 +58,21 @@ _STORY_AFTER = 60
 _ENDED = 5
 
 
-def _page_end(info: LineInfo) -> bool:
-    """A footer line: copyright, legal links, "back to top"."""
-    return info.words <= 40 and (_copyright(info) or _LEGAL.search(info.text) is not None)
+def _legal(info: LineInfo) -> bool:
+    """A footer line other than the copyright: legal links, "back to top"."""
+    key = info.key
+    if info.words > 40 or not any(word in key for word in _LEGAL_WORDS):
+        return False
+    return _LEGAL.search(info.text) is not None
 
 
 def _copyright(info: LineInfo) -> bool:
-    return not info.prose and info.words <= 40 and _COPYRIGHT.search(info.text) is not None
+    if info.prose or info.words > 40:
+        return False
+    # cheap tests first: almost no line names a copyright
+    if "©" not in info.text and "copyright" not in info.key and "reserved" not in info.key:
+        return "(c)" in info.text.casefold() and _COPYRIGHT.search(info.text) is not None
+    return _COPYRIGHT.search(info.text) is not None
 
 
 def _menu_block(infos: Sequence[LineInfo], start: int, stop: int) -> bool:
@@ -152,14 +161,16 @@ def story_starts(infos: Sequence[LineInfo], *, strict: bool = True) -> list[int]
     (teaser blurbs come one at a time); unless ``strict``, one long paragraph will do."""
     n = len(infos)
     out = [n] * (n + 1)
+    following = False  # infos[k + 1] is a paragraph
     for k in range(n - 1, -1, -1):
         a = infos[k]
-        b = infos[k + 1] if k + 1 < n else a
-        story = _paragraph(a) and (
+        here = _paragraph(a)
+        story = here and (
             (not strict and a.words >= _LONG_PARAGRAPH)
-            or (k + 1 < n and _paragraph(b) and a.words + b.words >= _STORY_WORDS)
+            or (following and a.words + infos[k + 1].words >= _STORY_WORDS)
         )
         out[k] = k if story else out[k + 1]
+        following = here
     return out
 
 
@@ -190,9 +201,10 @@ def _page_start_cue(infos: Sequence[LineInfo], cut: int, story: int) -> bool:
     return any(_headline(infos[i]) for i in near) and _menu_block(infos, cut, story)
 
 
-def _page_head(infos: Sequence[LineInfo], i: int) -> bool:
+def _page_head(infos: Sequence[LineInfo], i: int, ends: Sequence[int]) -> bool:
     """A page's title line without an echo: a headline-shaped line after chrome (no
-    paragraph just above it) with a menu block right under it."""
+    paragraph just above it), a footer line shortly before it (``ends``: running count
+    of footer lines before each line) and a menu block right under it."""
     title = infos[i]
     if not 5 <= title.words <= 40 or title.prose or title.ui or title.timestamp:
         return False
@@ -201,7 +213,7 @@ def _page_head(infos: Sequence[LineInfo], i: int) -> bool:
     below = infos[i + 1 : i + 1 + _MENU_RUN]
     if sum(not x.prose and not x.terminal and x.words <= _MENU_WORDS for x in below) < 5:
         return False
-    return any(_page_end(x) for x in infos[max(0, i - _END_REACH) : i])
+    return ends[i] > ends[max(0, i - _END_REACH)]
 
 
 def _headline(info: LineInfo) -> bool:
@@ -226,13 +238,17 @@ def page_starts(infos: Sequence[LineInfo]) -> list[int]:
     for i, j in _title_lines(infos, 1, n):
         candidates[i] = "title" if j > 0 else "headline"
         echoes[i] = abs(j)
+    copyright = [_copyright(x) for x in infos]
+    ends = [0]
+    for x, cop in zip(infos, copyright, strict=True):
+        ends.append(ends[-1] + (cop or _legal(x)))
     for i in range(1, n - _MENU_RUN):
-        if i not in candidates and _page_head(infos, i):
+        if i not in candidates and _page_head(infos, i, ends):
             candidates[i] = "head"
     for i in _chrome_restart(infos, 0, 1, n):
         candidates.setdefault(i, "chrome")
     for i in range(1, n - 1):
-        if _copyright(infos[i]) and not _copyright(infos[i + 1]):
+        if copyright[i] and not copyright[i + 1]:
             candidates.setdefault(i + 1, "footer")
     if not candidates:
         return []
