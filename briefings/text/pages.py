@@ -67,6 +67,7 @@ def _legal(info: LineInfo) -> bool:
 
 
 def _copyright(info: LineInfo) -> bool:
+    """A page's copyright line ("© 2019 X", "Copyright 2024 Y", "All rights reserved")."""
     if info.prose or info.words > 40:
         return False
     # cheap tests first: almost no line names a copyright

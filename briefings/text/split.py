@@ -1,6 +1,8 @@
 """Split a plain-text page dump into articles (main story, related teasers, chained stories).
 
-A new article starts at a headline: a headline-shaped line that is repeated within a few
+A dump may hold several whole pages one after another: it is first cut into its pages
+(:mod:`briefings.text.pages`), and each page is split on its own. Within a page a new
+article starts at a headline: a headline-shaped line that is repeated within a few
 lines (pages print a story's title two or three times around its outlet/time/byline) and
 is followed by prose. Each segment is then cleaned with :mod:`briefings.text.clean`, and its
 header lines give the title, outlet, byline and time.
@@ -239,7 +241,7 @@ def split_dump(
     file_time: datetime | None = None,
     boilerplate_lines: frozenset[str] = frozenset(),
 ) -> list[ParsedArticle]:
-    """Split a plain-text dump into its articles, main story first.
+    """Split a plain-text dump into its articles, page by page, each page's main story first.
 
     Args:
         text: the page text as copied from a browser (any line-end convention).
