@@ -1,6 +1,7 @@
 """Cleaning quality and speed on the scrapinghub article-extraction dev pages.
 
-Usage: ``.venv/bin/python benchmarks/cleaning.py [--split dev,readability] [--no-html] [-v]``
+Usage: ``.venv/bin/python benchmarks/cleaning.py [--split dev,readability] [--no-html]
+[--only text,html,chained] [-v]``
 
 Scores exactly as ``eval/README.md`` says: lower-cased ``\\w+`` tokens, multiset overlap,
 precision/recall/F1 averaged over pages. Text dumps go through ``parse_document`` (the
@@ -12,6 +13,10 @@ prints that signal fitted three ways: on all pages (``corpus=all``: the scored p
 its own training set), 5-fold (``5-fold``: fitted on the other four folds) and
 leave-site-out (``LOSO``: fitted on the other sites' pages). The rules themselves were
 written against ``dev/``: ``readability/`` is the held-out figure for them.
+
+``chained`` lines score dumps made of 2-4 whole pages one after another (see
+:mod:`chained`): articles per dump, best-match F1 per page, and the false-split rate of
+the same pages alone; ``chained 5-fold`` fits the corpus signal on the other folds.
 """
 
 from __future__ import annotations
@@ -29,6 +34,8 @@ from urllib.parse import urlsplit
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+
+import chained  # noqa: E402  (benchmarks/ is the script's own directory)
 
 from briefings.errors import BadInput  # noqa: E402
 from briefings.text.corpus import boilerplate_lines, candidate_keys  # noqa: E402
@@ -106,6 +113,21 @@ def held_out(
     print(f"{label:<16} pages={len(scores):3d}  P={p:.3f}  R={r:.3f}  F1={f:.3f}  {folds}")
 
 
+def fold_boilerplate(
+    texts: Mapping[str, bytes], folds: Mapping[str, str]
+) -> Callable[[str], frozenset[str]]:
+    """For a page, the cross-dump boilerplate set fitted on the pages of the other folds."""
+    keys = {name: candidate_keys(decode(data)) for name, data in texts.items()}
+    fitted = {}
+    for fold in set(folds.values()):
+        train = [k for name, k in keys.items() if folds[name] != fold]
+        counts: Counter[str] = Counter()
+        for k in train:
+            counts.update(k)
+        fitted[fold] = boilerplate_lines(counts, len(train))
+    return lambda name: fitted[folds[name]]
+
+
 def split_speed(pages: dict[str, bytes], repeat: int) -> None:
     """Pages per CPU-second of the cleaning+splitting step alone (text already decoded)."""
     texts = [decode(data) for data in pages.values()]
@@ -115,9 +137,10 @@ def split_speed(pages: dict[str, bytes], repeat: int) -> None:
         for text in texts:
             split_dump(text)
         best = min(best, time.process_time() - t0)
+    mb = sum(len(text) for text in texts) / 2**20
     print(
-        f"text  cleaning+splitting (split_dump) {len(texts) / best:6.1f} pages/s (CPU, best of "
-        f"{max(1, repeat)})"
+        f"text  cleaning+splitting (split_dump) {len(texts) / best:6.1f} pages/s, "
+        f"{mb / best:5.2f} MB/s (CPU, best of {max(1, repeat)})"
     )
 
 
@@ -150,15 +173,29 @@ def bench_split(folder: Path, args: argparse.Namespace) -> int:
     htmls = {p.name: p.read_bytes() for p in files if p.suffix == ".gz" and ids[p.name] in gold}
     gold = {name: gold[page_id] for name, page_id in ids.items() if page_id in gold}
     split = folder.name
+    only = set(args.only.split(","))
     print(f"== {split}")
-    run(texts, gold, f"text {split}", args.verbose)
     order = {name: k for k, name in enumerate(sorted(texts))}
-    held_out(texts, gold, None, "text corpus=all")
-    held_out(texts, gold, lambda name: str(order[name] % 5), "text 5-fold")
-    held_out(texts, gold, lambda name: sites[ids[name]], "text LOSO")
-    split_speed(texts, args.repeat)
-    if not args.no_html:
+    if "text" in only:
+        run(texts, gold, f"text {split}", args.verbose)
+        held_out(texts, gold, None, "text corpus=all")
+        held_out(texts, gold, lambda name: str(order[name] % 5), "text 5-fold")
+        held_out(texts, gold, lambda name: sites[ids[name]], "text LOSO")
+        split_speed(texts, args.repeat)
+    if "html" in only and not args.no_html:
         run(htmls, gold, f"html {split}", args.verbose)
+    if "chained" in only:
+        decoded = {name: decode(data) for name, data in texts.items()}
+        chained.report(f"chained {split}", decoded, gold, prf, verbose=args.verbose)
+        folds = {name: str(order[name] % 5) for name in texts}
+        chained.report(
+            "chained 5-fold",
+            decoded,
+            gold,
+            prf,
+            folds=folds,
+            boilerplate=fold_boilerplate(texts, folds),
+        )
     return 0
 
 
@@ -169,6 +206,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--split", default="dev,readability", help="comma-separated splits")
     ap.add_argument("--repeat", type=int, default=5, help="timing repeats for split_dump")
     ap.add_argument("--no-html", action="store_true", help="skip the HTML path")
+    ap.add_argument("--only", default="text,html,chained", help="comma-separated parts to run")
     ap.add_argument("-v", "--verbose", action="store_true")
     args = ap.parse_args(argv)
     status = 0

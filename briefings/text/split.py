@@ -1,6 +1,8 @@
 """Split a plain-text page dump into articles (main story, related teasers, chained stories).
 
-A new article starts at a headline: a headline-shaped line that is repeated within a few
+A dump may hold several whole pages one after another: it is first cut into its pages
+(:mod:`briefings.text.pages`), and each page is split on its own. Within a page a new
+article starts at a headline: a headline-shaped line that is repeated within a few
 lines (pages print a story's title two or three times around its outlet/time/byline) and
 is followed by prose. Each segment is then cleaned with :mod:`briefings.text.clean`, and its
 header lines give the title, outlet, byline and time.
@@ -12,6 +14,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
+from itertools import pairwise
 
 from briefings.text.article import ParsedArticle
 from briefings.text.body import story_span
@@ -33,6 +36,7 @@ from briefings.text.meta import (
     parse_time,
 )
 from briefings.text.normalise import LineInfo, fix_text, line_info, line_key
+from briefings.text.pages import page_starts
 
 _LOOKAHEAD = 8
 _MIN_WORDS = 25
@@ -237,7 +241,7 @@ def split_dump(
     file_time: datetime | None = None,
     boilerplate_lines: frozenset[str] = frozenset(),
 ) -> list[ParsedArticle]:
-    """Split a plain-text dump into its articles, main story first.
+    """Split a plain-text dump into its articles, page by page, each page's main story first.
 
     Args:
         text: the page text as copied from a browser (any line-end convention).
@@ -260,25 +264,38 @@ def split_dump(
     if not infos:
         return []
     stats = file_stats(infos)
-    segments = _segments(infos, find_boundaries(infos, stats))
-    page_title = infos[0].text
+    cuts = [0, *page_starts(infos), len(infos)]
+    pages = [infos[a:b] for a, b in pairwise(cuts)]
+    per_page = [_segments(page, find_boundaries(page, stats)) for page in pages]
+    segments = [seg for page in per_page for seg, _ in page]
     if len(segments) > 1:
-        boilerplate_lines = boilerplate_lines | shared_lines([seg for seg, _ in segments])
+        boilerplate_lines = boilerplate_lines | shared_lines(segments)
     articles = []
-    for seg, seg_title in segments:
-        art = _article(
-            seg,
-            stats,
-            seg_title,
-            file_time=file_time,
-            page_title=page_title,
-            boilerplate_lines=boilerplate_lines,
-        )
-        if art is not None:
-            articles.append(art)
-    if not all(a.source for a in articles):  # the page's own name for those that give none
-        outlet = page_outlet(outlet_mentions([i.text for i in infos]))
-        articles = [a if a.source else replace(a, source=outlet) for a in articles]
+    for page, page_segments in zip(pages, per_page, strict=True):
+        found = [
+            art
+            for seg, seg_title in page_segments
+            if (
+                art := _article(
+                    seg,
+                    stats,
+                    seg_title,
+                    file_time=file_time,
+                    page_title=page[0].text,
+                    boilerplate_lines=boilerplate_lines,
+                )
+            )
+            is not None
+        ]
+        if not all(a.source for a in found):  # the page's own name for those that give none
+            outlet = page_outlet(outlet_mentions([i.text for i in page]))
+            found = [a if a.source else replace(a, source=outlet) for a in found]
+        articles += _main_first(found)
+    return articles
+
+
+def _main_first(articles: list[ParsedArticle]) -> list[ParsedArticle]:
+    """A page's main story first: the biggest, unless the first is at least half its size."""
     if len(articles) > 1:
         sizes = [len(a.body) for a in articles]
         biggest = sizes.index(max(sizes))
