@@ -13,6 +13,7 @@ from telegram.request import BaseRequest
 from bot.context import CONTEXT_TYPES, KEY, AppContext, sync_topics
 from bot.handlers import (
     admin,
+    alerts,
     brief,
     browse,
     errors,
@@ -116,7 +117,8 @@ def build_application(
     ctx.terminal = isinstance(request, TerminalRequest)  # decided here, once
     application.bot_data[KEY] = ctx
     application.add_handler(gate.build_gate(admin.HANDLERS), group=-1)  # addressing, admins, chats
-    for module in (start, browse, search, read, subscriptions, admin, brief, membership):
+    modules = (start, browse, search, read, subscriptions, alerts, admin, brief, membership)
+    for module in modules:
         application.add_handlers(module.HANDLERS)
     application.add_handler(errors.UNKNOWN)  # last in group 0: only unmatched commands
     application.add_error_handler(errors.error_handler)

@@ -31,6 +31,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from telegram.ext import Application
 
+from bot.alerts import match_now, send_alerts
 from bot.context import KEY, AppContext
 from bot.delivery import Deliverer, DeliveryConfig, briefing_composer
 from bot.jobstore import AppJobStore, jobstore_engine
@@ -45,6 +46,7 @@ JobFunc: TypeAlias = Callable[[Application[Any, Any, Any, Any, Any, Any]], Await
 JOBSTORE = "briefbot"
 INBOX_KEY = "briefbot.inbox"
 DELIVER_EVERY = 60  # seconds
+ALERTS_EVERY = 15  # seconds: a story matched by an instant follow goes out within a minute
 SETTLE_SECONDS = 5.0  # a file modified more recently may still be being written
 HEARTBEAT_KEY = "briefbot.heartbeat"  # bot_data: job id -> (every seconds, last start)
 HOUSEKEEPING_EVERY = 24 * 3600
@@ -80,12 +82,17 @@ def register_jobs(application: Application[Any, Any, Any, Any, Any, Any], ctx: A
         next_run_time=now, **common,
     )  # fmt: skip
     scheduler.add_job(
+        alerts_job, IntervalTrigger(seconds=ALERTS_EVERY, timezone=UTC), id="alerts",
+        name="match and send instant alerts", misfire_grace_time=ALERTS_EVERY,
+        next_run_time=now, **common,
+    )  # fmt: skip
+    scheduler.add_job(
         housekeeping_job, CronTrigger(hour=3, minute=17, timezone=UTC), id="housekeeping",
         name="housekeeping", misfire_grace_time=6 * 3600, **common,
     )  # fmt: skip
     started = time.monotonic()  # a store failing from the start must be noticed too
     application.bot_data[HEARTBEAT_KEY] = {
-        job: (_every(ctx, job), started) for job in ("deliver", "inbox", "housekeeping")
+        job: (_every(ctx, job), started) for job in ("deliver", "alerts", "inbox", "housekeeping")
     }
     scheduler.add_job(  # in memory: it must run when the database does not answer
         watchdog_job, IntervalTrigger(seconds=WATCHDOG_EVERY, timezone=UTC), id="watchdog",
@@ -99,7 +106,11 @@ def _ctx(application: Application[Any, Any, Any, Any, Any, Any]) -> AppContext:
 
 
 def _every(ctx: AppContext, job: str) -> int:
-    intervals = {"deliver": DELIVER_EVERY, "inbox": ctx.settings.inbox_interval_seconds}
+    intervals = {
+        "deliver": DELIVER_EVERY,
+        "alerts": ALERTS_EVERY,
+        "inbox": ctx.settings.inbox_interval_seconds,
+    }
     return intervals.get(job, HOUSEKEEPING_EVERY)
 
 
@@ -173,6 +184,18 @@ async def deliver_job(application: Application[Any, Any, Any, Any, Any, Any]) ->
     report = await deliverer.run()
     if report.due or report.resumed or report.skipped:
         log.info("delivery run: %s", report)
+
+
+@heartbeat("alerts")
+async def alerts_job(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """Match articles ingested since the last run (by any path) and send due alert batches."""
+    ctx = _ctx(application)
+    matched = await asyncio.to_thread(match_now, ctx.sessions, datetime.now(UTC))
+    if matched.queued:
+        log.info("alerts: %s", matched)
+    report = await send_alerts(application.bot, ctx)
+    if report.due or report.resumed:
+        log.info("alert run: %s", report)
 
 
 @dataclass

@@ -7,6 +7,8 @@ and the same sanitising (:func:`storage.search.query_terms`) as search.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
@@ -41,3 +43,42 @@ def matching_article_ids(session: Session, user_text: str, *, min_id: int = 0) -
         )
         query = fts5_match(terms)
     return [int(row[0]) for row in session.execute(sql, {"q": query, "min_id": min_id})]
+
+
+def term_postings(
+    session: Session, terms: Iterable[str], *, after_id: int, up_to: int
+) -> dict[str, list[int]]:
+    """Per term, the ids of articles after ``after_id`` that hold it: one index read per term.
+
+    The same index, tokens and stemming as :func:`matching_article_ids`, so an instant
+    follow matches what the same daily follow matches; the id range keeps each read to
+    the newest articles' postings.
+
+    Args:
+        session: an open session.
+        terms: single tokens (from :func:`storage.search.query_terms`).
+        after_id: the matching cursor: only articles with a larger id count …
+        up_to: … and at most this id (what the run read as the newest article).
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        sql = text(
+            "SELECT id FROM articles WHERE id > :after AND id <= :up_to AND "
+            "search_vector @@ to_tsquery('english', :q)"
+        )
+        build = tsquery
+    else:
+        sql = text(
+            "SELECT rowid FROM article_fts WHERE article_fts MATCH :q "
+            "AND rowid > :after AND rowid <= :up_to"
+        )
+        build = fts5_match
+    out: dict[str, list[int]] = {}
+    for term in dict.fromkeys(terms):
+        query = build([term])
+        if not query:
+            continue
+        params = {"q": query, "after": after_id, "up_to": up_to}
+        ids = [int(row[0]) for row in session.execute(sql, params)]
+        if ids:
+            out[term] = ids
+    return out

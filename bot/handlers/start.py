@@ -20,6 +20,8 @@ USER_COMMANDS: list[tuple[str, str]] = [
     ("subscribe", "Pick topics for your daily briefing"),
     ("subscriptions", "What you receive, and when"),
     ("follow", "Follow keywords: /follow <words> [-word]"),
+    ("alert", "Instant alerts: /alert <words> [-word]"),
+    ("alerts", "Your follows: switch instant or daily"),
     ("settime", "Briefing time: /settime HH:MM"),
     ("timezone", "Your time zone: /timezone Area/City"),
     ("help", "How to use this bot"),
@@ -36,6 +38,7 @@ HELP = """<b>briefbot</b> serves short briefings of the news it has ingested.
 
 /subscribe [topic…] — pick topics (no argument: tap to toggle); /unsubscribe [topic…|all]
 /follow &lt;words&gt; — follow keywords, <code>-word</code> excludes; /unfollow [words|all]
+/alert &lt;words&gt; (or /follow --now) — instant alerts as stories arrive; /alerts switches
 /settime HH:MM, /timezone Area/City — when your daily briefing comes
 /subscriptions — your topics, follows, time and time zone
 /help — this message

@@ -11,6 +11,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.context import AppContext, BotContext
 from bot.format import esc, fit_callback
+from bot.handlers import alerts
 from bot.handlers.common import Buttons, args_text, show
 from briefings import subscriptions as subs
 from briefings.errors import InvalidSetting
@@ -98,6 +99,7 @@ async def subscribe(update: Update, context: BotContext) -> None:
         lines.append(f"Unknown topics: {esc(', '.join(unknown)[:300])} (see /topics).")
     lines.append("See /subscriptions for everything you receive.")
     await show(update, context, "\n".join(lines))
+    await alerts.queue_backlog(update, context, topics=[topic.slug for topic in added])
 
 
 async def unsubscribe(update: Update, context: BotContext) -> None:
@@ -237,6 +239,10 @@ async def follow(update: Update, context: BotContext) -> None:
     if not wanted:
         await show(update, context, USAGE_FOLLOW)
         return
+    flag, _, rest = wanted.partition(" ")
+    if flag in ("--now", "--instant"):  # instant alerts: bot/handlers/alerts.py
+        await alerts.alert(update, context, rest)
+        return
     try:
         with _chat_session(update, ctx) as (session, chat_id):
             query, new = subs.follow(session, chat_id, wanted)
@@ -246,6 +252,7 @@ async def follow(update: Update, context: BotContext) -> None:
     key = f"<code>{esc(query.key)}</code>"
     if new:
         await show(update, context, f"Following {key}. Matching stories come with your briefing.")
+        await alerts.queue_backlog(update, context, follows=[query.key])
     else:
         await show(update, context, f"You already follow {key}.")
 
