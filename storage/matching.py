@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import text
+from sqlalchemy import bindparam, text
 from sqlalchemy.orm import Session
 
 from storage.search import fts5_match, query_terms, tsquery
@@ -46,7 +46,12 @@ def matching_article_ids(session: Session, user_text: str, *, min_id: int = 0) -
 
 
 def term_postings(
-    session: Session, terms: Iterable[str], *, after_id: int, up_to: int
+    session: Session,
+    terms: Iterable[str],
+    *,
+    after_id: int,
+    up_to: int,
+    limit: int | None = None,
 ) -> dict[str, list[int]]:
     """Per term, the ids of articles after ``after_id`` that hold it: one index read per term.
 
@@ -59,26 +64,55 @@ def term_postings(
         terms: single tokens (from :func:`storage.search.query_terms`).
         after_id: the matching cursor: only articles with a larger id count …
         up_to: … and at most this id (what the run read as the newest article).
+        limit: read at most ``limit + 1`` ids per term (more than ``limit`` = truncated: a
+            common word, better checked on a few candidates with :func:`articles_holding`).
     """
     if session.get_bind().dialect.name == "postgresql":
-        sql = text(
+        sql = (
             "SELECT id FROM articles WHERE id > :after AND id <= :up_to AND "
             "search_vector @@ to_tsquery('english', :q)"
         )
         build = tsquery
     else:
-        sql = text(
+        sql = (
             "SELECT rowid FROM article_fts WHERE article_fts MATCH :q "
             "AND rowid > :after AND rowid <= :up_to"
         )
         build = fts5_match
+    statement = text(sql if limit is None else sql + f" LIMIT {int(limit) + 1}")
     out: dict[str, list[int]] = {}
     for term in dict.fromkeys(terms):
         query = build([term])
         if not query:
             continue
         params = {"q": query, "after": after_id, "up_to": up_to}
-        ids = [int(row[0]) for row in session.execute(sql, params)]
+        ids = [int(row[0]) for row in session.execute(statement, params)]
         if ids:
             out[term] = ids
     return out
+
+
+def articles_holding(session: Session, term: str, article_ids: Iterable[int]) -> set[int]:
+    """Which of ``article_ids`` hold ``term`` (the index, looked up by id: cheap for a few).
+
+    Args:
+        session: an open session.
+        term: one token (from :func:`storage.search.query_terms`).
+        article_ids: the candidates.
+    """
+    wanted = sorted(set(article_ids))
+    if session.get_bind().dialect.name == "postgresql":
+        sql = (
+            "SELECT id FROM articles WHERE id IN :ids "
+            "AND search_vector @@ to_tsquery('english', :q)"
+        )
+        query = tsquery([term])
+    else:
+        sql = "SELECT rowid FROM article_fts WHERE article_fts MATCH :q AND rowid IN :ids"
+        query = fts5_match([term])
+    statement = text(sql).bindparams(bindparam("ids", expanding=True))
+    found: set[int] = set()
+    for start in range(0, len(wanted) if query else 0, 500):
+        ids = wanted[start : start + 500]
+        found.update(int(row[0]) for row in session.execute(statement, {"q": query, "ids": ids}))
+    return found

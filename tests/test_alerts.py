@@ -30,7 +30,7 @@ from bot.jobs import alerts_job
 from briefings.alerts.index import FollowIndex, follow_tokens
 from briefings.alerts.service import set_instant
 from storage import chats, documents
-from storage.matching import matching_article_ids, term_postings
+from storage.matching import articles_holding, matching_article_ids, term_postings
 from storage.models import AlertQueue, Briefing, BriefingStory, Delivery
 from storage.search import query_terms
 
@@ -112,7 +112,21 @@ def test_the_index_matches_what_the_daily_follow_matches(database_url: str, key:
         expected = set(matching_article_ids(session, include, min_id=after + 1))
         for word in (w[1:] for w in key.split() if w.startswith("-")):
             expected -= set(matching_article_ids(session, word, min_id=after + 1))
-    assert index.match(postings).get(1, set()) == expected
+        assert index.match(postings).get(1, set()) == expected
+        # common words read only up to a limit (here 1) and checked on candidates: the same
+        window = {"after_id": after, "up_to": max(ids)}
+        capped = term_postings(session, index.terms(), limit=1, **window)
+        truncated = {term for term, found in capped.items() if len(found) > 1}
+        full = index.needs_full(truncated)
+        capped.update(term_postings(session, full, **window))
+        lookups: list[str] = []
+
+        def holding(term: str, candidates: set[int]) -> set[int]:
+            lookups.append(term)
+            return articles_holding(session, term, candidates)
+
+        assert index.match(capped, truncated - full, holding).get(1, set()) == expected
+        assert len(lookups) == len(set(lookups))  # one lookup per term at most
     if key in ("chips", "tariff"):  # stemming like the index: chip/chips, tariff/tariffs
         assert len(expected) >= 2
 
@@ -261,7 +275,12 @@ async def test_a_new_subscription_gets_todays_backlog_once(
     backlog = fake_api.sent(CHAT)[before + 1]
     assert backlog["plain"].startswith("Here is what you missed today:")
     assert backlog["plain"].count("/read_") == 3 and "sports" not in backlog["plain"]
-    await fake_api.wait_until(lambda: [r.status for r in alert_rows(ctx.sessions)] == ["sent"])
+
+    def settled() -> bool:  # the alerts job may have planned the chat too: one sends, one is empty
+        statuses = Counter(row.status for row in alert_rows(ctx.sessions))
+        return statuses["sent"] == 1 and set(statuses) <= {"sent", "empty"}
+
+    await fake_api.wait_until(settled)
     with ctx.sessions() as session, session.begin():
         sent = set(
             session.scalars(select(BriefingStory.story_id).where(BriefingStory.chat_id == CHAT))

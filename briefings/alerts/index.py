@@ -2,18 +2,21 @@
 
 Matching is term-at-a-time: each distinct term of every follow is looked up once in the
 full-text index, over the new articles only (the caller supplies the postings), and each
-follow is decided from the postings of its own terms, starting with its rarest one. The
-cost grows with distinct terms and with matches, never with follows × articles. The
+follow is decided from the postings of its own terms, starting with its rarest one. A
+common word's postings are read only up to a limit; it is then checked on the few
+candidates its follows' rarer words left. The cost grows with distinct terms and with
+matches, never with follows × articles. The
 semantics are the daily follow's (storage/matching.py): every included word must occur
 (each word's tokens, like a search), and no excluded word may.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Set
 from dataclasses import dataclass
 
 Tokens = Callable[[str], list[str]]  # storage.search.query_terms: the index's query tokens
+Holding = Callable[[str, set[int]], set[int]]  # (term, candidates) -> candidates holding it
 
 
 @dataclass(frozen=True)
@@ -63,30 +66,72 @@ class FollowIndex:
                 out |= group
         return out
 
-    def match(self, postings: Mapping[str, Iterable[int]]) -> dict[int, set[int]]:
+    def needs_full(self, truncated: set[str]) -> set[str]:
+        """Terms to read in full: one per follow whose every included term was truncated."""
+        out = set()
+        for terms in self._follows.values():
+            if terms.include <= truncated:
+                out.add(min(terms.include, key=lambda t: (-len(t), t)))  # longer: likely rarer
+        return out
+
+    def match(
+        self,
+        postings: Mapping[str, Iterable[int]],
+        truncated: Set[str] = frozenset(),
+        holding: Holding | None = None,
+    ) -> dict[int, set[int]]:
         """The new articles each follow matches: follow id -> article ids.
+
+        Each follow starts from the intersection of its complete postings (rarest first);
+        its truncated (common) terms are then checked on those few candidates only, one
+        ``holding`` call per term for all follows at once.
 
         Args:
             postings: term -> ids of the new articles holding it (missing = none).
+            truncated: terms whose postings are incomplete (see :meth:`needs_full`).
+            holding: (term, candidate ids) -> those holding the term; needed with truncated.
         """
         sets = {term: set(ids) for term, ids in postings.items()}
         empty: set[int] = set()
-        out: dict[int, set[int]] = {}
+        plans: list[tuple[int, set[int]]] = []
+        checks: dict[str, set[int]] = {}
         candidates = {fid for term in sets if sets[term] for fid in self._by_term.get(term, ())}
-        for follow_id in candidates:
+        for follow_id in sorted(candidates):
             terms = self._follows[follow_id]
-            ordered = sorted(terms.include, key=lambda t: len(sets.get(t, empty)))
-            found = set(sets.get(ordered[0], empty))
-            for term in ordered[1:]:
+            known = sorted(
+                (t for t in terms.include if t not in truncated),
+                key=lambda t: len(sets.get(t, empty)),
+            )
+            if not known:  # the caller did not read any of its terms in full
+                continue
+            found = set(sets.get(known[0], empty))
+            for term in known[1:]:
                 if not found:
                     break
                 found &= sets.get(term, empty)
+            if not found:
+                continue
+            for term in terms.include | {t for group in terms.exclude for t in group}:
+                if term in truncated:
+                    checks.setdefault(term, set()).update(found)
+            plans.append((follow_id, found))
+        if checks and holding is None:
+            raise ValueError("truncated postings need a holding() lookup")
+        held = {term: holding(term, ids) for term, ids in checks.items()} if holding else {}
+
+        def has(term: str) -> set[int]:
+            return held.get(term, empty) if term in truncated else sets.get(term, empty)
+
+        out: dict[int, set[int]] = {}
+        for follow_id, found in plans:
+            terms = self._follows[follow_id]
+            for term in terms.include:
+                if term in truncated:
+                    found &= has(term)
             for group in terms.exclude:
-                if not found:
-                    break
-                hit = None
+                hit: set[int] | None = None
                 for term in group:
-                    hit = set(sets.get(term, empty)) if hit is None else hit & sets.get(term, empty)
+                    hit = set(has(term)) if hit is None else hit & has(term)
                 found -= hit or empty
             if found:
                 out[follow_id] = found

@@ -19,11 +19,12 @@ from briefings.digest.composer import Composer
 from briefings.subscriptions import FollowQuery
 from briefings.topics.taxonomy import Taxonomy
 from storage import alerts, chats, queries
-from storage.matching import term_postings
+from storage.matching import articles_holding, term_postings
 from storage.search import query_terms
 
 BACKLOG_STORIES = 3  # stories a new subscription gets at once
 BACKLOG_WINDOW = timedelta(hours=24)  # "today": what a new subscriber missed
+POSTING_LIMIT = 256  # a term in more new articles is checked on candidates instead
 
 
 @dataclass(frozen=True)
@@ -65,8 +66,16 @@ def match_new_articles(session: Session, now: datetime) -> MatchReport:
             index.add(follow.subscription_id, terms)
             owner[follow.subscription_id] = follow.chat_id
     wanted = index.terms()
-    postings = term_postings(session, wanted, after_id=after, up_to=newest) if wanted else {}
-    matches = index.match(postings)
+    window = {"after_id": after, "up_to": newest}
+    postings = term_postings(session, wanted, limit=POSTING_LIMIT, **window) if wanted else {}
+    truncated = {term for term, ids in postings.items() if len(ids) > POSTING_LIMIT}
+    full = index.needs_full(truncated)
+    if full:  # a follow of common words only: its matches are many anyway
+        postings.update(term_postings(session, full, **window))
+        truncated -= full
+    matches = index.match(
+        postings, truncated, lambda term, ids: articles_holding(session, term, ids)
+    )
     stories = alerts.article_stories(session, {a for ids in matches.values() for a in ids})
     items = [
         (owner[follow_id], stories[article_id], article_id)
