@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import random
 import sys
 import tempfile
@@ -187,8 +188,10 @@ def main() -> None:
         with sessions() as session, session.begin():
             report = match_new_articles(session, datetime.now(UTC))
         engine.dispose()
-        print(f"matching time          {report.seconds:.2f} s for {report.follows} follows "
-              f"over {report.articles} new articles ({report.terms} distinct terms)")  # fmt: skip
+        print(f"matching time          {report.seconds:.2f} s wall, {report.cpu_seconds:.2f} s CPU "
+              f"(one core; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores) "
+              f"for {report.follows} follows over {report.articles} new articles "
+              f"({report.terms} distinct terms)")  # fmt: skip
         print(f"matches                {report.matched} (follow, article) pairs; "
               f"{report.queued} (chat, story) alerts queued")  # fmt: skip
         fake = FakeTelegram().start()

@@ -38,7 +38,7 @@ from bot.jobstore import AppJobStore, jobstore_engine
 from bot.sendgate import GateRateLimiter
 from briefings.errors import IngestBusy
 from briefings.ingest import Ingestor, IngestReport, iter_input_files
-from storage import deliveries, heartbeats
+from storage import alerts, deliveries, heartbeats
 
 log = logging.getLogger(__name__)
 JobFunc: TypeAlias = Callable[[Application[Any, Any, Any, Any, Any, Any]], Awaitable[None]]
@@ -47,6 +47,7 @@ JOBSTORE = "briefbot"
 INBOX_KEY = "briefbot.inbox"
 DELIVER_EVERY = 60  # seconds
 ALERTS_EVERY = 15  # seconds: a story matched by an instant follow goes out within a minute
+ALERT_QUEUE_DAYS = timedelta(days=1)  # alerts held longer are dropped: the briefing has them
 SETTLE_SECONDS = 5.0  # a file modified more recently may still be being written
 HEARTBEAT_KEY = "briefbot.heartbeat"  # bot_data: job id -> (every seconds, last start)
 HOUSEKEEPING_EVERY = 24 * 3600
@@ -260,12 +261,13 @@ async def inbox_job(application: Application[Any, Any, Any, Any, Any, Any]) -> N
 
 @heartbeat("housekeeping")
 async def housekeeping_job(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    """Prune deliveries and briefings older than the retention period."""
+    """Prune deliveries and briefings older than the retention period, and stale alerts."""
     ctx = _ctx(application)
     cutoff = datetime.now(UTC) - timedelta(days=ctx.settings.retention_days)
 
     def prune() -> tuple[int, int]:
         with ctx.sessions() as session, session.begin():
+            alerts.prune_queue(session, datetime.now(UTC) - ALERT_QUEUE_DAYS)
             return deliveries.prune(session, cutoff)
 
     removed, briefings = await asyncio.to_thread(prune)

@@ -173,21 +173,30 @@ def enqueue(
     for chat_id, story_id in wanted:
         by_chat.setdefault(chat_id, []).append(story_id)
     sent = set(_sent(session, by_chat))
-    rows = [
-        {"chat_id": c, "story_id": s, "article_id": a, "reason": reason, "queued_at": now}
-        for (c, s), a in wanted.items()
-        if (c, s) not in sent
-    ]
-    count = 0
-    for start in range(0, len(rows), 500):
-        statement = (
-            _insert(session)
-            .values(rows[start : start + 500])
-            .on_conflict_do_nothing(index_elements=["chat_id", "story_id"])
-            .returning(AlertQueue.chat_id)  # rowcount is -1 for this on psycopg
-        )
-        count += len(session.execute(statement).all())
-    return count
+    # one bound value for every row, and the driver's executemany: tens of thousands of
+    # matches from one big ingest cost what the database needs, not SQLAlchemy per row
+    dialect = session.get_bind().dialect
+    bind = AlertQueue.__table__.c.queued_at.type.dialect_impl(dialect).bind_processor(dialect)
+    queued_at = bind(now) if bind else now
+    rows = [(c, s, a, reason, queued_at) for (c, s), a in wanted.items() if (c, s) not in sent]
+    if not rows:
+        return 0
+    mark = "%s" if dialect.name == "postgresql" else "?"
+    sql = (
+        "INSERT INTO alert_queue (chat_id, story_id, article_id, reason, queued_at) VALUES "
+        f"({', '.join([mark] * 5)}) ON CONFLICT (chat_id, story_id) DO NOTHING"
+    )
+    before = _queued_count(session)
+    cursor = session.connection().connection.cursor()
+    try:
+        cursor.executemany(sql, rows)
+    finally:
+        cursor.close()
+    return _queued_count(session) - before  # (an executemany's rowcount is -1 on psycopg)
+
+
+def _queued_count(session: Session) -> int:
+    return int(session.scalar(select(func.count()).select_from(AlertQueue)) or 0)
 
 
 def _sent(session: Session, by_chat: dict[int, list[int]]) -> Iterator[tuple[int, int]]:
@@ -289,3 +298,14 @@ def alert_story_ids(session: Session, chat_id: int, briefing_id: int) -> list[in
     if row is None or row.chat_id != chat_id or row.kind != "alert":
         return None
     return [int(story_id) for story_id in row.story_ids]
+
+
+def prune_queue(session: Session, before: datetime) -> int:
+    """Drop stories queued before ``before`` (held that long, they wait for the daily briefing).
+
+    Args:
+        session: the caller's transaction.
+        before: the cut-off.
+    """
+    result = session.execute(delete(AlertQueue).where(AlertQueue.queued_at < before))
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -121,9 +121,9 @@ def test_the_index_matches_what_the_daily_follow_matches(database_url: str, key:
         capped.update(term_postings(session, full, **window))
         lookups: list[str] = []
 
-        def holding(term: str, candidates: set[int]) -> set[int]:
+        def holding(term: str, anchors: set[str]) -> set[int]:
             lookups.append(term)
-            return articles_holding(session, term, candidates)
+            return articles_holding(session, term, anchors, **window)
 
         assert index.match(capped, truncated - full, holding).get(1, set()) == expected
         assert len(lookups) == len(set(lookups))  # one lookup per term at most
@@ -362,3 +362,18 @@ def test_settings_read_the_alert_knobs() -> None:
     assert (config.per_hour, config.batch) == (3, 4)
     assert config.quiet_now(datetime(2026, 1, 1, 23, 0, tzinfo=UTC), None)
     assert not config.quiet_now(datetime(2026, 1, 1, 23, 0, tzinfo=UTC), "America/New_York")
+
+
+def test_alerts_held_for_a_day_are_dropped_by_housekeeping(sqlite_url: str) -> None:
+    from storage import alerts
+
+    sessions = migrated_store(sqlite_url)
+    instant_follow(sessions, 603, "tungsten")
+    add_story(sessions, "Tungsten mine reopens")
+    long_ago = datetime.now(UTC) - timedelta(days=2)
+    assert match_now(sessions, long_ago).queued == 1
+    add_story(sessions, "Tungsten prices climb")
+    assert match_now(sessions, datetime.now(UTC)).queued == 1
+    with sessions() as session, session.begin():
+        assert alerts.prune_queue(session, datetime.now(UTC) - timedelta(days=1)) == 1
+    assert len(queue_rows(sessions)) == 1

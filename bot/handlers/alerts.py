@@ -45,6 +45,9 @@ async def alert(update: Update, context: BotContext, text: str | None = None) ->
         await show(update, context, f"{esc(str(exc)).capitalize()}.\n{USAGE_ALERT}")
         return
     key = f"<code>{esc(query.key)}</code>"
+    if ctx.terminal:  # no Telegram chat to alert: the follow feeds /brief here
+        await show(update, context, f"Following {key}. Instant alerts go to Telegram chats only.")
+        return
     await show(
         update,
         context,

@@ -147,8 +147,10 @@ async def toggle_button(update: Update, context: BotContext) -> None:
         await update.callback_query.answer("That topic no longer exists.")
         return
     with _chat_session(update, ctx) as (session, chat_id):
-        subs.toggle_topic(session, chat_id, slug)
+        added = subs.toggle_topic(session, chat_id, slug)
     await _show_toggles(update, context)
+    if added:
+        await alerts.queue_backlog(update, context, topics=[slug])
 
 
 async def subscriptions(update: Update, context: BotContext) -> None:

@@ -16,7 +16,8 @@ from collections.abc import Callable, Iterable, Mapping, Set
 from dataclasses import dataclass
 
 Tokens = Callable[[str], list[str]]  # storage.search.query_terms: the index's query tokens
-Holding = Callable[[str, set[int]], set[int]]  # (term, candidates) -> candidates holding it
+# (term, anchors) -> new articles holding the term and one of the anchor terms
+Holding = Callable[[str, set[str]], set[int]]
 
 
 @dataclass(frozen=True)
@@ -83,27 +84,27 @@ class FollowIndex:
         """The new articles each follow matches: follow id -> article ids.
 
         Each follow starts from the intersection of its complete postings (rarest first);
-        its truncated (common) terms are then checked on those few candidates only, one
-        ``holding`` call per term for all follows at once.
+        its truncated (common) terms are then checked against those candidates' rarest
+        terms only, one ``holding`` call per term for all follows at once.
 
         Args:
             postings: term -> ids of the new articles holding it (missing = none).
             truncated: terms whose postings are incomplete (see :meth:`needs_full`).
-            holding: (term, candidate ids) -> those holding the term; needed with truncated.
+            holding: (term, anchor terms) -> new articles holding the term and an anchor;
+                needed with truncated terms (one call per truncated term).
         """
         sets = {term: set(ids) for term, ids in postings.items()}
         empty: set[int] = set()
         plans: list[tuple[int, set[int]]] = []
-        checks: dict[str, set[int]] = {}
+        checks: dict[str, set[str]] = {}  # truncated term -> rarest terms of its follows
         candidates = {fid for term in sets if sets[term] for fid in self._by_term.get(term, ())}
-        for follow_id in sorted(candidates):
+        for follow_id in candidates:
             terms = self._follows[follow_id]
-            known = sorted(
-                (t for t in terms.include if t not in truncated),
-                key=lambda t: len(sets.get(t, empty)),
-            )
+            known = [t for t in terms.include if t not in truncated]
             if not known:  # the caller did not read any of its terms in full
                 continue
+            if len(known) > 1:
+                known.sort(key=lambda t: len(sets.get(t, empty)))
             found = set(sets.get(known[0], empty))
             for term in known[1:]:
                 if not found:
@@ -112,12 +113,12 @@ class FollowIndex:
             if not found:
                 continue
             for term in terms.include | {t for group in terms.exclude for t in group}:
-                if term in truncated:
-                    checks.setdefault(term, set()).update(found)
+                if term in truncated:  # found is within known[0]'s postings
+                    checks.setdefault(term, set()).add(known[0])
             plans.append((follow_id, found))
         if checks and holding is None:
             raise ValueError("truncated postings need a holding() lookup")
-        held = {term: holding(term, ids) for term, ids in checks.items()} if holding else {}
+        held = {term: holding(term, anchors) for term, anchors in checks.items()} if holding else {}
 
         def has(term: str) -> set[int]:
             return held.get(term, empty) if term in truncated else sets.get(term, empty)
