@@ -26,7 +26,6 @@ import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import insert, select
 
@@ -34,6 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from fakebot import FakeTelegram  # noqa: E402
+from fanout import TimedBot  # noqa: E402  (benchmarks/fanout.py: times accepted messages)
 from telegram import Bot  # noqa: E402
 from telegram.request import HTTPXRequest  # noqa: E402
 
@@ -66,19 +66,6 @@ def word(n: int) -> str:
         if n == 0:
             return "".join(out) + "x"
         n -= 1
-
-
-class TimedBot:
-    """Wraps the Bot to time every accepted message."""
-
-    def __init__(self, bot: Bot) -> None:
-        self.bot = bot
-        self.accepted: list[float] = []
-
-    async def send_message(self, chat_id: int, text: str, **kwargs: Any) -> Any:
-        result = await self.bot.send_message(chat_id, text, **kwargs)
-        self.accepted.append(time.monotonic())
-        return result
 
 
 def seed(url: str, args: argparse.Namespace) -> None:

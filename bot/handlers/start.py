@@ -7,6 +7,7 @@ from telegram.ext import CommandHandler
 
 from bot.context import BotContext
 from bot.format import esc
+from bot.handlers import alerts
 from bot.handlers.admin import MENU as ADMIN_MENU
 from bot.handlers.common import send
 from bot.handlers.gate import is_admin
@@ -51,7 +52,7 @@ async def start(update: Update, context: BotContext) -> None:
     ctx = context.app
     chat = update.effective_chat
     payload = (context.args or [""])[0]
-    note = ""
+    note, new = "", None
     if chat is not None and payload.startswith("topic_"):
         slug = payload.removeprefix("topic_").replace("_", "-")
         topic = ctx.taxonomy.get(slug)
@@ -60,7 +61,8 @@ async def start(update: Update, context: BotContext) -> None:
         else:
             with ctx.sessions() as session, session.begin():
                 chats.ensure_chat(session, chat.id, kind=chat.type)
-                chats.add_subscription(session, chat.id, chats.TOPIC, topic.slug)
+                if chats.add_subscription(session, chat.id, chats.TOPIC, topic.slug):
+                    new = topic.slug
             note = f"\n\nYou are subscribed to <b>{esc(topic.label)}</b>."
     await send(
         update,
@@ -69,6 +71,8 @@ async def start(update: Update, context: BotContext) -> None:
         "Try /topics, /latest or /search &lt;words&gt;." + note,
         [[("Topics", "topics"), ("Latest", "latest:-:0")], [("Help", "help")]],
     )
+    if new is not None:  # what the new subscription missed today (issue 14)
+        await alerts.queue_backlog(update, context, topics=[new])
 
 
 async def help_command(update: Update, context: BotContext) -> None:
