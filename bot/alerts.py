@@ -87,6 +87,7 @@ class AlertDeliverer(Deliverer):
         self.only = None if chat_ids is None else set(chat_ids)
         self._reasons: dict[int, tuple[str, ...]] = {}  # what each planned chat may take
         self._hidden: dict[int, int] = {}  # delivery id -> stories behind the "more" button
+        self._composed: dict[int, int] = {}  # briefing id -> its stories (composed this run)
 
     def _plan(self) -> list[_Item]:
         now = self.clock()
@@ -131,14 +132,18 @@ class AlertDeliverer(Deliverer):
             story_ids=[entry.story_id for entry in entries], messages=messages, now=now,
             kind=stored.ALERT,
         )  # fmt: skip
+        self._composed[briefing.id] = len(entries)
         return Composed(briefing.id, messages)
 
     def _claim(self, item: _Item) -> Claim | None:
         claim = super()._claim(item)
         if claim is not None and claim.briefing_id is not None:
-            with self.sessions() as session:
-                stories = alerts.alert_story_ids(session, claim.chat_id, claim.briefing_id)
-            self._hidden[claim.delivery_id] = max(0, len(stories or ()) - self.alert.batch)
+            count = self._composed.get(claim.briefing_id)
+            if count is None:  # a resumed batch: read how many stories it holds
+                with self.sessions() as session:
+                    stories = alerts.alert_story_ids(session, claim.chat_id, claim.briefing_id)
+                count = len(stories or ())
+            self._hidden[claim.delivery_id] = max(0, count - self.alert.batch)
         return claim
 
     def _markup(self, claim: Claim, index: int) -> Any:

@@ -377,3 +377,25 @@ def test_alerts_held_for_a_day_are_dropped_by_housekeeping(sqlite_url: str) -> N
     with sessions() as session, session.begin():
         assert alerts.prune_queue(session, datetime.now(UTC) - timedelta(days=1)) == 1
     assert len(queue_rows(sessions)) == 1
+
+
+async def test_a_deferred_batch_is_resumed_with_its_more_button(
+    bot: Bot, fake_api: FakeTelegram, sqlite_url: str
+) -> None:
+    sessions = migrated_store(sqlite_url)
+    instant_follow(sessions, 604, "bismuth")
+    for i in range(7):
+        add_story(sessions, f"Bismuth report {i}")
+    at = datetime(2026, 5, 4, 12, 0, tzinfo=UTC)
+    match_now(sessions, at)
+    fake_api.fail_next("sendMessage", 500, "Internal Server Error")
+    config = fast_config(network_retries=0)
+    first = AlertDeliverer(bot, sessions, config, AlertConfig(), clock=fixed_clock(at))
+    assert (await first.run()).deferred == 1
+    assert fake_api.sent(604) == [] and queue_rows(sessions) == []  # taken into the batch
+    later = at + timedelta(minutes=5)
+    resumed = AlertDeliverer(bot, sessions, config, AlertConfig(), clock=fixed_clock(later))
+    report = await resumed.run()
+    assert (report.resumed, report.sent) == (1, 1)
+    [message] = fake_api.sent(604)
+    assert list(buttons(message)) == ["Show 2 more"] and "7 new stories" in message["plain"]
