@@ -369,17 +369,20 @@ def day_bounds(now: datetime) -> tuple[datetime, datetime]:
     return start, start + timedelta(days=1)
 
 
-def delivery_counts(session: Session, start: datetime, end: datetime) -> DeliveryCounts:
+def delivery_counts(
+    session: Session, start: datetime, end: datetime, kind: str = BRIEFING
+) -> DeliveryCounts:
     """Count deliveries by status for slots in [start, end) (for /stats: use day_bounds).
 
     Args:
         session: the caller's transaction.
         start: inclusive lower bound on the slot.
         end: exclusive upper bound on the slot.
+        kind: BRIEFING (daily slots) or ALERT (alert batches).
     """
     rows = session.execute(
         select(Delivery.status, func.count())
-        .where(Delivery.slot >= start, Delivery.slot < end)
+        .where(Delivery.slot >= start, Delivery.slot < end, Delivery.kind == kind)
         .group_by(Delivery.status)
     )
     by = {status: int(count) for status, count in rows}
