@@ -399,3 +399,37 @@ async def test_a_deferred_batch_is_resumed_with_its_more_button(
     assert (report.resumed, report.sent) == (1, 1)
     [message] = fake_api.sent(604)
     assert list(buttons(message)) == ["Show 2 more"] and "7 new stories" in message["plain"]
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+def test_two_alert_replicas_on_postgresql_send_each_alert_once(
+    postgres_url: str, fake_api: FakeTelegram
+) -> None:
+    sessions = migrated_store(postgres_url)
+    chat_ids = list(range(4000, 4200))
+    for chat_id in chat_ids:
+        instant_follow(sessions, chat_id, "rhodium")
+    add_story(sessions, "Rhodium refinery opens")
+    now = datetime.now(UTC)
+    assert match_now(sessions, now).queued == len(chat_ids)
+
+    def command(at: datetime) -> list[str]:
+        return [
+            sys.executable, str(ROOT / "tests" / "delivery_worker.py"), "--alerts",
+            "--db", postgres_url, "--base-url", fake_api.base_url, "--token", fake_api.token,
+            "--now", at.isoformat(), "--rate", "400", "--workers", "16",
+        ]  # fmt: skip
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    # a millisecond apart: different batch slots, so only the queue's one-taker rule (and
+    # not the slot's unique key) keeps the two from sending a chat's alert twice
+    pipes = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE}
+    at = [now, now + timedelta(milliseconds=1)]
+    replicas = [subprocess.Popen(command(t), env=env, cwd=ROOT, **pipes) for t in at]
+    for replica in replicas:
+        _, err = replica.communicate(timeout=120)
+        assert replica.returncode == 0, err.decode()[-2000:]
+    copies = Counter(record["chat_id"] for record in fake_api.sent())
+    assert copies == Counter(chat_ids)  # every chat once: none lost, none twice
+    assert queue_rows(sessions) == []
