@@ -134,11 +134,11 @@ async def deliver(args: argparse.Namespace, url: str, fake: FakeTelegram) -> Non
     config = DeliveryConfig(rate=args.limit, max_inline_wait=30.0)  # SEND_RATE_PER_SECOND
     async with Bot(fake.token, base_url=fake.base_url, request=request) as bot:
         timed = TimedBot(bot)
-        started = time.monotonic()
+        started, cpu = time.monotonic(), time.process_time()
         report = await AlertDeliverer(
             timed, sessions, config, AlertConfig(per_hour=6, batch=5), chat_ids=chosen
         ).run()
-        elapsed = time.monotonic() - started
+        elapsed, cpu = time.monotonic() - started, time.process_time() - cpu
     received = Counter(record["chat_id"] for record in fake.sent())
     duplicates = sum(count - 1 for count in received.values())
     lost = len(chosen) - len(received)
@@ -150,6 +150,10 @@ async def deliver(args: argparse.Namespace, url: str, fake: FakeTelegram) -> Non
     print(f"messages accepted      {len(timed.accepted)} in {elapsed:.1f} s (incl. planning)")
     print(f"alerts sent rate       {sustained:.2f} msg/s = {100 * sustained / args.limit:.1f}% "
           "of the configured rate")  # fmt: skip
+    per = 1000 * cpu / max(1, len(timed.accepted))
+    print(f"delivery CPU           {cpu:.1f} s = {per:.1f} ms per alert, fake server included "
+          f"(the configured rate needs {per * args.limit / 10:.0f}% of one core; load average "
+          f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")  # fmt: skip
     print(f"duplicates             {duplicates}")
     print(f"lost                   {lost}")
     print(f"429s received          {too_many} (deliverer saw {report.retry_after})")
