@@ -302,17 +302,23 @@ async def test_a_new_follow_gets_its_backlog_too(
 
 
 # ---------------------------------------------------------------- crashes
+def one_story_for_all(sessions: sessionmaker[Session], chat_ids: list[int], word: str) -> datetime:
+    """Every chat follows ``word`` instantly; one matching story is ingested and queued."""
+    for chat_id in chat_ids:
+        instant_follow(sessions, chat_id, word)
+    add_story(sessions, f"{word.title()} breakthrough announced")
+    now = datetime.now(UTC)
+    assert match_now(sessions, now).queued == len(chat_ids)
+    return now
+
+
 @pytest.mark.slow
 def test_sigkill_mid_alert_fan_out_then_restart_sends_each_alert_once(
     database_url: str, fake_api: FakeTelegram
 ) -> None:
     sessions = migrated_store(database_url)
     chat_ids = list(range(3000, 3120))
-    for chat_id in chat_ids:
-        instant_follow(sessions, chat_id, "vanadium")
-    add_story(sessions, "Vanadium battery breakthrough")
-    now = datetime.now(UTC)
-    assert match_now(sessions, now).queued == len(chat_ids)
+    now = one_story_for_all(sessions, chat_ids, "vanadium")
     workers = 8
 
     def worker(at: datetime, lease: float) -> list[str]:
@@ -408,11 +414,7 @@ def test_two_alert_replicas_on_postgresql_send_each_alert_once(
 ) -> None:
     sessions = migrated_store(postgres_url)
     chat_ids = list(range(4000, 4200))
-    for chat_id in chat_ids:
-        instant_follow(sessions, chat_id, "rhodium")
-    add_story(sessions, "Rhodium refinery opens")
-    now = datetime.now(UTC)
-    assert match_now(sessions, now).queued == len(chat_ids)
+    now = one_story_for_all(sessions, chat_ids, "rhodium")
 
     def command(at: datetime) -> list[str]:
         return [
