@@ -122,20 +122,25 @@ async def queue_backlog(
     *,
     topics: Sequence[str] = (),
     follows: Sequence[str] = (),
+    chat_id: int | None = None,
 ) -> None:
-    """Queue today's best stories for new subscriptions and send them now (not in the terminal)."""
+    """Queue today's best stories for new subscriptions and send them now (not in the terminal).
+
+    ``chat_id``: the chat that subscribed, when it is not the one the command came from.
+    """
     ctx = context.app
-    chat = update.effective_chat
-    if ctx.terminal or chat is None or (not topics and not follows):
+    if chat_id is None and update.effective_chat is not None:
+        chat_id = update.effective_chat.id
+    if ctx.terminal or chat_id is None or (not topics and not follows):
         return
     now = datetime.now(UTC)
     with ctx.sessions() as session, session.begin():
         queued = service.queue_backlog(
-            session, ctx.taxonomy, chat.id, topics=topics, follows=follows, now=now
+            session, ctx.taxonomy, chat_id, topics=topics, follows=follows, now=now
         )
     if queued:
         context.application.create_task(
-            send_alerts(context.bot, ctx, chat_ids={chat.id}), update=update, name="backlog"
+            send_alerts(context.bot, ctx, chat_ids={chat_id}), update=update, name="backlog"
         )
 
 
