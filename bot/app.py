@@ -13,6 +13,7 @@ from telegram.request import BaseRequest
 from bot.context import CONTEXT_TYPES, KEY, AppContext, sync_topics
 from bot.handlers import (
     admin,
+    alerts,
     brief,
     browse,
     channels,
@@ -118,8 +119,8 @@ def build_application(
     ctx.terminal = isinstance(request, TerminalRequest)  # decided here, once
     application.bot_data[KEY] = ctx
     application.add_handler(gate.build_gate(admin.HANDLERS), group=-1)  # addressing, admins, chats
-    modules = (start, channels, browse, search, read, subscriptions, routes, admin, brief,
-               membership)  # fmt: skip
+    modules = (start, channels, browse, search, read, subscriptions, routes, alerts, admin,
+               brief, membership)  # fmt: skip
     for module in modules:  # channels before search: a forwarded channel post links it
         application.add_handlers(module.HANDLERS)
     application.add_handler(errors.UNKNOWN)  # last in group 0: only unmatched commands

@@ -85,7 +85,7 @@ class Sender(Protocol):
 
     async def send_message(
         self, chat_id: int, text: str, *, parse_mode: Any = ..., message_thread_id: Any = ...,
-        read_timeout: Any = ..., write_timeout: Any = ...,
+        read_timeout: Any = ..., write_timeout: Any = ..., reply_markup: Any = ...,
     ) -> Any: ...  # fmt: skip
 
 
@@ -169,6 +169,8 @@ class _Item:
 class Deliverer:
     """One delivery run: plan due slots, then claim, compose and send each (workers)."""
 
+    kind = log_.BRIEFING  # the delivery rows it plans, claims and resumes (bot/alerts.py: ALERT)
+
     def __init__(
         self,
         bot: Sender,
@@ -228,7 +230,7 @@ class Deliverer:
                     self.report.waiting += 1
                 if decision.due:
                     items.append(_Item(row.chat_id, decision.due))
-            resumed = log_.reclaimable(session, now, config.lease)
+            resumed = log_.reclaimable(session, now, config.lease, self.kind)
         self.report.due, self.report.resumed = len(items), len(resumed)
         return [_Item(delivery_id=delivery_id) for delivery_id in resumed] + items
 
@@ -240,7 +242,7 @@ class Deliverer:
                 claim = log_.reclaim(session, item.delivery_id, now, self.config.lease)
             else:
                 assert item.slot is not None
-                claim = log_.claim_new(session, item.chat_id, item.slot, now)
+                claim = log_.claim_new(session, item.chat_id, item.slot, now, self.kind)
         if claim is None or claim.messages or claim.briefing_id is not None:
             return claim
         # compose in a second transaction: the claim is already visible to other workers
@@ -291,7 +293,9 @@ class Deliverer:
                 await self._defer(claim, pause, f"flood wait {pause:.0f}s")
                 return
             try:
-                await self._send(claim.chat_id, claim.messages[index], thread)
+                await self._send(
+                    claim.chat_id, claim.messages[index], thread, self._markup(claim, index)
+                )
             except RetryAfter as exc:
                 self.report.retry_after += 1
                 wait = retry_seconds(exc)
@@ -373,7 +377,13 @@ class Deliverer:
         if await asyncio.to_thread(self._write, log_.defer, claim, until, reason):
             self.report.deferred += 1
 
-    async def _send(self, chat_id: int, text: str, thread: int | None = None) -> None:
+    def _markup(self, claim: Claim, index: int) -> Any:
+        """The reply markup of message ``index`` of a claim (briefings have none)."""
+        return None
+
+    async def _send(
+        self, chat_id: int, text: str, thread: int | None = None, markup: Any = None
+    ) -> None:
         spacing = self.config.private_spacing if chat_id > 0 else self.config.group_spacing
         await self.gate.wait(chat_id, spacing)
         token = PACED.set(True)  # the bot's rate limiter (the same gate) must not wait again
@@ -381,6 +391,7 @@ class Deliverer:
             await self.bot.send_message(
                 chat_id, text, parse_mode=ParseMode.HTML, message_thread_id=thread,
                 read_timeout=self.config.send_timeout, write_timeout=self.config.send_timeout,
+                reply_markup=markup,
             )  # fmt: skip
         finally:
             PACED.reset(token)

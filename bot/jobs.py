@@ -31,6 +31,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from telegram.ext import Application
 
+from bot.alerts import match_now, send_alerts
 from bot.context import KEY, AppContext
 from bot.delivery import Deliverer, DeliveryConfig
 from bot.digest import briefing_composer
@@ -38,13 +39,15 @@ from bot.jobstore import AppJobStore, jobstore_engine
 from bot.sendgate import GateRateLimiter
 from briefings.errors import IngestBusy
 from briefings.ingest import Ingestor, IngestReport, iter_input_files
-from storage import deliveries, heartbeats
+from storage import alerts, deliveries, heartbeats
 
 log = logging.getLogger(__name__)
 JobFunc: TypeAlias = Callable[[Application[Any, Any, Any, Any, Any, Any]], Awaitable[None]]
 
 JOBSTORE = "briefbot"
 DELIVER_EVERY = 60  # seconds
+ALERTS_EVERY = 15  # seconds: a story matched by an instant follow goes out within a minute
+ALERT_QUEUE_DAYS = timedelta(days=1)  # alerts held longer are dropped: the briefing has them
 SETTLE_SECONDS = 5.0  # a file modified more recently may still be being written
 HOUSEKEEPING_EVERY = 24 * 3600
 WATCHDOG_EVERY = 60
@@ -79,12 +82,17 @@ def register_jobs(application: Application[Any, Any, Any, Any, Any, Any], ctx: A
         next_run_time=now, **common,
     )  # fmt: skip
     scheduler.add_job(
+        alerts_job, IntervalTrigger(seconds=ALERTS_EVERY, timezone=UTC), id="alerts",
+        name="match and send instant alerts", misfire_grace_time=ALERTS_EVERY,
+        next_run_time=now, **common,
+    )  # fmt: skip
+    scheduler.add_job(
         housekeeping_job, CronTrigger(hour=3, minute=17, timezone=UTC), id="housekeeping",
         name="housekeeping", misfire_grace_time=6 * 3600, **common,
     )  # fmt: skip
     started = time.monotonic()  # a store failing from the start must be noticed too
     ctx.job_starts.update(
-        {job: (_every(ctx, job), started) for job in ("deliver", "inbox", "housekeeping")}
+        {job: (_every(ctx, job), started) for job in ("deliver", "alerts", "inbox", "housekeeping")}
     )
     scheduler.add_job(  # in memory: it must run when the database does not answer
         watchdog_job, IntervalTrigger(seconds=WATCHDOG_EVERY, timezone=UTC), id="watchdog",
@@ -98,7 +106,11 @@ def _ctx(application: Application[Any, Any, Any, Any, Any, Any]) -> AppContext:
 
 
 def _every(ctx: AppContext, job: str) -> int:
-    intervals = {"deliver": DELIVER_EVERY, "inbox": ctx.settings.inbox_interval_seconds}
+    intervals = {
+        "deliver": DELIVER_EVERY,
+        "alerts": ALERTS_EVERY,
+        "inbox": ctx.settings.inbox_interval_seconds,
+    }
     return intervals.get(job, HOUSEKEEPING_EVERY)
 
 
@@ -191,6 +203,18 @@ async def deliver_job(application: Application[Any, Any, Any, Any, Any, Any]) ->
         log.info("delivery run: %s", report)
 
 
+@heartbeat("alerts")
+async def alerts_job(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """Match articles ingested since the last run (by any path) and send due alert batches."""
+    ctx = _ctx(application)
+    matched = await asyncio.to_thread(match_now, ctx.sessions, datetime.now(UTC))
+    if matched.queued:
+        log.info("alerts: %s", matched)
+    report = await send_alerts(application.bot, ctx)
+    if report.due or report.resumed:
+        log.info("alert run: %s", report)
+
+
 @dataclass
 class InboxWatch:
     """Which inbox files were already handed to ingest: path -> (size, mtime_ns)."""
@@ -253,12 +277,13 @@ async def inbox_job(application: Application[Any, Any, Any, Any, Any, Any]) -> N
 
 @heartbeat("housekeeping")
 async def housekeeping_job(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    """Prune deliveries and briefings older than the retention period."""
+    """Prune deliveries and briefings older than the retention period, and stale alerts."""
     ctx = _ctx(application)
     cutoff = datetime.now(UTC) - timedelta(days=ctx.settings.retention_days)
 
     def prune() -> tuple[int, int]:
         with ctx.sessions() as session, session.begin():
+            alerts.prune_queue(session, datetime.now(UTC) - ALERT_QUEUE_DAYS)
             return deliveries.prune(session, cutoff)
 
     removed, briefings = await asyncio.to_thread(prune)

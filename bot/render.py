@@ -276,3 +276,35 @@ def briefing_messages(briefing: ComposedBriefing) -> list[str]:
 def briefing_plain(briefing: ComposedBriefing) -> str:
     """A composed briefing as plain text (``briefbot brief``; chat hints left out)."""
     return render_plain(briefing.opening, briefing.sections)
+
+
+BACKLOG_OPENING = "Here is what you missed today:"
+MORE_OPENING = "More from this alert"
+
+
+def alert_messages(entries: list[BriefingEntry], *, shown: int, backlog: bool) -> list[str]:
+    """An alert batch (or a new subscriber's backlog): the first ``shown`` entries, then
+    "…and N more" (the sender adds the button that shows the rest).
+
+    Args:
+        entries: the batch's stories in order.
+        shown: how many are listed.
+        backlog: open with "Here is what you missed today:" instead of the alert line.
+    """
+    count = len(entries)
+    opening = (
+        BACKLOG_OPENING
+        if backlog
+        else f"🔔 {count} new {'story' if count == 1 else 'stories'} for your alerts"
+    )
+    blocks = [f"<b>{esc(opening)}</b>"] + [entry_html(entry) for entry in entries[:shown]]
+    more = count - min(shown, count)
+    if more > 0:
+        blocks.append(f"<i>…and {more} more</i>")
+    return pack_blocks(blocks, measure=utf16_len)
+
+
+def alert_more_messages(entries: list[BriefingEntry]) -> list[str]:
+    """The rest of an alert batch, shown by its "more" button."""
+    blocks = [f"<b>{esc(MORE_OPENING)}</b>"] + [entry_html(entry) for entry in entries]
+    return pack_blocks(blocks, measure=utf16_len)

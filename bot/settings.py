@@ -41,6 +41,8 @@ class Settings:
     catchup_grace_minutes: int = 120
     quiet_hours: str | None = None
     delivery_lease_seconds: int = 300
+    alerts_per_hour: int = 6  # alert messages per chat per rolling hour (issue 14)
+    alert_batch_stories: int = 5  # stories listed in one alert; the rest behind a button
     retention_days: int = 30
     max_upload_bytes: int = 20 * 1024 * 1024
     webhook_url: str | None = None
@@ -98,6 +100,12 @@ class Settings:
                 get("DELIVERY_LEASE_SECONDS"),
                 defaults.delivery_lease_seconds,
                 "DELIVERY_LEASE_SECONDS",
+            ),
+            alerts_per_hour=_int(
+                get("ALERTS_PER_HOUR"), defaults.alerts_per_hour, "ALERTS_PER_HOUR"
+            ),
+            alert_batch_stories=_int(
+                get("ALERT_BATCH_STORIES"), defaults.alert_batch_stories, "ALERT_BATCH_STORIES"
             ),
             retention_days=_int(get("RETENTION_DAYS"), defaults.retention_days, "RETENTION_DAYS"),
             max_upload_bytes=_int(

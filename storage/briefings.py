@@ -13,6 +13,7 @@ from storage import chats
 from storage.models import Article, ArticleTopic, Briefing, BriefingStory, Chat, Subscription
 
 CHUNK = 500  # chats per IN (...) query
+DAILY, ALERT = "daily", "alert"  # Briefing.kind: a daily briefing, or an alert batch
 
 
 @dataclass
@@ -53,7 +54,7 @@ def chat_briefing_states(session: Session, chat_ids: Iterable[int]) -> dict[int,
             states[cid].timezone = zone
         for cid, when in session.execute(
             select(Briefing.chat_id, func.max(Briefing.created_at))
-            .where(Briefing.chat_id.in_(part))
+            .where(Briefing.chat_id.in_(part), Briefing.kind == DAILY)  # alerts: not a window
             .group_by(Briefing.chat_id)
         ):
             states[cid].last_briefing = when
@@ -101,11 +102,13 @@ def sent_stories(
 
 
 def briefings_since(session: Session, chat_id: int, start: datetime) -> Iterator[Briefing]:
-    """The chat's briefings composed since ``start``, newest first."""
+    """The chat's daily briefings composed since ``start``, newest first (alerts left out)."""
     return iter(
         session.scalars(
             select(Briefing)
-            .where(Briefing.chat_id == chat_id, Briefing.created_at >= start)
+            .where(
+                Briefing.chat_id == chat_id, Briefing.created_at >= start, Briefing.kind == DAILY
+            )
             .order_by(Briefing.created_at.desc(), Briefing.id.desc())
         )
     )
@@ -120,6 +123,7 @@ def save_briefing(
     messages: Sequence[str],
     now: datetime,
     composed_for: Sequence[str] | None = None,
+    kind: str = DAILY,
 ) -> Briefing:
     """Store a briefing and its stories, so no later briefing to the chat repeats them.
 
@@ -131,6 +135,7 @@ def save_briefing(
         messages: the messages as rendered for sending.
         now: when it was composed (the next window starts here).
         composed_for: the subscriptions it was composed for ("topic:ai"); None = unknown.
+        kind: DAILY, or ALERT for a batch of alerts (which does not start a daily window).
     """
     chats.ensure_chat(session, chat_id)
     briefing = Briefing(
@@ -140,6 +145,7 @@ def save_briefing(
         story_ids=list(story_ids),
         messages=list(messages),
         composed_for=None if composed_for is None else list(composed_for),
+        kind=kind,
     )
     session.add(briefing)
     session.flush()

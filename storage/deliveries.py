@@ -32,6 +32,7 @@ SKIPPED = "skipped"
 PENDING = (CLAIMED, RETRY)
 MAX_ATTEMPTS = 10
 TERMINAL_CHAT = 0  # the terminal chat's id: never a Telegram chat, never scheduled
+BRIEFING, ALERT = "briefing", "alert"  # Delivery.kind: a daily slot, or an alert batch
 
 
 @dataclass(frozen=True)
@@ -93,6 +94,7 @@ def schedules(session: Session) -> list[ChatSchedule]:
     )
     last = (
         select(Delivery.chat_id, func.max(Delivery.slot).label("last"))
+        .where(Delivery.kind == BRIEFING)  # alert batches do not settle daily slots
         .group_by(Delivery.chat_id)
         .subquery()
     )
@@ -148,7 +150,9 @@ def record_skipped(session: Session, chat_id: int, slots: list[datetime], now: d
     return count
 
 
-def claim_new(session: Session, chat_id: int, slot: datetime, now: datetime) -> Claim | None:
+def claim_new(
+    session: Session, chat_id: int, slot: datetime, now: datetime, kind: str = BRIEFING
+) -> Claim | None:
     """Claim a slot nobody has touched yet; None when a row for it already exists.
 
     Args:
@@ -156,11 +160,12 @@ def claim_new(session: Session, chat_id: int, slot: datetime, now: datetime) -> 
         chat_id: the chat.
         slot: the slot (aware).
         now: the current instant.
+        kind: BRIEFING (a daily slot) or ALERT (an alert batch; its slot is its time).
     """
     token = new_token()
     values = {
         "chat_id": chat_id, "slot": slot, "status": CLAIMED, "attempts": 1, "messages_sent": 0,
-        "claimed_at": now, "claim_token": token,
+        "claimed_at": now, "claim_token": token, "kind": kind,
     }  # fmt: skip
     statement = (
         _insert(session)
@@ -179,15 +184,20 @@ def _reclaimable(now: datetime, lease: timedelta) -> Any:
     )
 
 
-def reclaimable(session: Session, now: datetime, lease: timedelta) -> list[int]:
+def reclaimable(
+    session: Session, now: datetime, lease: timedelta, kind: str | None = None
+) -> list[int]:
     """Ids of rows to take over: due retries, and claims whose holder went quiet.
 
     Args:
         session: the caller's transaction.
         now: the current instant.
         lease: how long a claim may go without progress before it is presumed dead.
+        kind: only rows of this kind (BRIEFING or ALERT); None = every row.
     """
     query = select(Delivery.id).where(_reclaimable(now, lease)).order_by(Delivery.slot)
+    if kind is not None:
+        query = query.where(Delivery.kind == kind)
     return list(session.scalars(query))
 
 
@@ -375,17 +385,20 @@ def day_bounds(now: datetime) -> tuple[datetime, datetime]:
     return start, start + timedelta(days=1)
 
 
-def delivery_counts(session: Session, start: datetime, end: datetime) -> DeliveryCounts:
+def delivery_counts(
+    session: Session, start: datetime, end: datetime, kind: str = BRIEFING
+) -> DeliveryCounts:
     """Count deliveries by status for slots in [start, end) (for /stats: use day_bounds).
 
     Args:
         session: the caller's transaction.
         start: inclusive lower bound on the slot.
         end: exclusive upper bound on the slot.
+        kind: BRIEFING (daily slots) or ALERT (alert batches).
     """
     rows = session.execute(
         select(Delivery.status, func.count())
-        .where(Delivery.slot >= start, Delivery.slot < end)
+        .where(Delivery.slot >= start, Delivery.slot < end, Delivery.kind == kind)
         .group_by(Delivery.status)
     )
     by = {status: int(count) for status, count in rows}

@@ -217,6 +217,8 @@ class Subscription(Base):
     kind: Mapped[str] = mapped_column(String(16))  # "topic" | "follow"
     key: Mapped[str] = mapped_column(String(300))  # topic slug or the follow query
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # issue 14: "daily" (in the briefing) or "instant" (an alert as soon as a story matches)
+    delivery: Mapped[str] = mapped_column(String(8), default="daily", server_default="daily")
 
     chat: Mapped[Chat] = relationship(back_populates="subscriptions")
 
@@ -240,6 +242,8 @@ class Briefing(Base):
     composed_for: Mapped[list[str] | None] = mapped_column(JSON)
     # issue 14: the forum thread of each message (None = no thread); None = all unthreaded
     threads: Mapped[list[int | None] | None] = mapped_column(JSON)
+    # issue 14: "daily", or "alert" (a batch of instant alerts or a subscriber's backlog)
+    kind: Mapped[str] = mapped_column(String(16), default="daily", server_default="daily")
 
     def __repr__(self) -> str:
         return f"Briefing(id={self.id!r}, chat_id={self.chat_id!r})"
@@ -306,9 +310,42 @@ class Delivery(Base):
     claim_token: Mapped[str | None] = mapped_column(String(32))
     messages_sent: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # issue 14: "briefing" (a daily slot) or "alert" (slot = the batch's time); only
+    # briefing rows settle the daily schedule
+    kind: Mapped[str] = mapped_column(String(16), default="briefing", server_default="briefing")
 
     def __repr__(self) -> str:
         return f"Delivery(chat_id={self.chat_id!r}, slot={self.slot!r}, status={self.status!r})"
+
+
+class AlertQueue(Base):
+    """A story waiting to go to a chat as an alert (instant follow) or as its backlog."""
+
+    __tablename__ = "alert_queue"
+
+    chat_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("chats.id", ondelete="CASCADE"), primary_key=True
+    )
+    story_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    article_id: Mapped[int] = mapped_column(Integer)  # the article that matched
+    reason: Mapped[str] = mapped_column(String(16), default="alert")  # alert|backlog
+    queued_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"AlertQueue({self.chat_id!r}, {self.story_id!r}, {self.reason!r})"
+
+
+class AlertCursor(Base):
+    """How far alert matching has read the articles table (ids grow with ingest)."""
+
+    __tablename__ = "alert_cursor"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    last_article_id: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"AlertCursor({self.name!r}, {self.last_article_id!r})"
 
 
 class JobRun(Base):

@@ -1,7 +1,8 @@
 """Delivery test helpers, and a delivery worker process for the crash and replica tests.
 
 Run as a script: ``python tests/delivery_worker.py --db URL --base-url URL --token T --now ISO``
-delivers everything due at ``--now`` against the (fake) Bot API and prints its report as JSON.
+delivers everything due at ``--now`` against the (fake) Bot API and prints its report as JSON;
+with ``--alerts`` it sends the queued instant alerts instead (bot/alerts.py).
 """
 
 from __future__ import annotations
@@ -97,9 +98,17 @@ async def run_worker(args: argparse.Namespace) -> dict[str, object]:
     )
     now = datetime.fromisoformat(args.now)
     async with bot:
-        report = await Deliverer(
-            bot, sessions, text_composer(args.parts), config, clock=fixed_clock(now)
-        ).run()
+        if args.alerts:  # the queued instant alerts, as the alerts job sends them
+            from bot.alerts import AlertConfig, AlertDeliverer
+
+            deliverer: Deliverer = AlertDeliverer(
+                bot, sessions, config, AlertConfig(per_hour=100), clock=fixed_clock(now)
+            )
+        else:
+            deliverer = Deliverer(
+                bot, sessions, text_composer(args.parts), config, clock=fixed_clock(now)
+            )
+        report = await deliverer.run()
     return asdict(report)
 
 
@@ -113,6 +122,7 @@ def main() -> None:
     parser.add_argument("--lease", type=float, default=300.0)
     parser.add_argument("--parts", type=int, default=2)
     parser.add_argument("--workers", type=int, default=8)
+    parser.add_argument("--alerts", action="store_true", help="send queued alerts instead")
     report = asyncio.run(run_worker(parser.parse_args()))
     print(json.dumps(report))
 

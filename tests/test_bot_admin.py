@@ -79,6 +79,11 @@ async def test_non_admins_are_refused_and_nothing_happens(
 
 async def test_stats_for_admin(app: App, fake_api: FakeTelegram) -> None:
     await say(app, fake_api, "/subscribe china", chat_id=ADMIN)
+
+    def backlog(records: list[dict[str, Any]]) -> bool:  # issue 14: what the topic had today
+        return any(r["plain"].startswith("Here is what you missed today:") for r in records)
+
+    await fake_api.wait_for(backlog, chat_id=ADMIN)
     [reply] = await say(app, fake_api, "/stats", chat_id=ADMIN)
     text = reply["plain"]
     assert "Documents: 2 (0 failed)" in text and "Articles: 8" in text

@@ -84,17 +84,18 @@ async def test_deep_link_and_subscriptions_over_polling(
     fake_api: FakeTelegram, seeded_ctx: AppContext
 ) -> None:
     async with polling(seeded_ctx, fake_api):
-        [welcome] = await reply_to(fake_api, USER, "/start topic_china")
+        [welcome, backlog] = await reply_to(fake_api, USER, "/start topic_china", n=2)
         assert "subscribed to China" in welcome["plain"]
+        assert backlog["plain"].startswith("Here is what you missed today:")  # issue 14
         [bad] = await reply_to(fake_api, USER, "/start topic_<nope>")
         assert "no topic" in bad["plain"]
         [menu] = await reply_to(fake_api, USER, "/subscribe")
         assert "✅ China" in buttons(menu)
-        toggled = await edited(fake_api, menu, "Sport")
+        toggled = await edited(fake_api, menu, "Sport")  # the seeds hold no sport story today
         assert "✅ Sport" in buttons(toggled)
         await reply_to(fake_api, USER, "/settime 21:15")
         await reply_to(fake_api, USER, "/timezone Europe/Paris")
-        await reply_to(fake_api, USER, "/follow greenland -ice")
+        await reply_to(fake_api, USER, "/follow greenland -ice", n=2)  # and its backlog
         [prefs] = await reply_to(fake_api, USER, "/subscriptions")
         for part in ("China", "Sport", "greenland -ice", "21:15", "Europe/Paris"):
             assert part in prefs["plain"]
@@ -124,8 +125,9 @@ async def test_groups_answer_only_commands_addressed_to_us(
         assert "Greenland" in found["plain"]
         page2 = await edited(fake_api, latest, "▶")
         assert "page 2" in page2["plain"]
-        [sub] = await reply_to(fake_api, GROUP, "/subscribe ai")
+        [sub, backlog] = await reply_to(fake_api, GROUP, "/subscribe ai", n=2)
         assert "Artificial Intelligence" in sub["plain"]
+        assert backlog["plain"].startswith("Here is what you missed today:")  # issue 14
         [refused] = await reply_to(fake_api, GROUP, f"/stats@{BOT}")
         assert "not allowed" in refused["plain"]
     with seeded_ctx.sessions() as session:
@@ -175,8 +177,9 @@ async def test_webhook_mode_with_secret_token(
             [reply] = await reply_to(fake_api, USER, "/search Hangzhou")
             assert "Hangzhou" in reply["plain"]
             assert fake_api.webhook_deliveries[-1]["status"] == 200
-            [sub] = await reply_to(fake_api, USER, "/subscribe china")
+            [sub, backlog] = await reply_to(fake_api, USER, "/subscribe china", n=2)
             assert "Subscribed to China" in sub["plain"]
+            assert backlog["plain"].startswith("Here is what you missed today:")  # issue 14
             forged = {
                 "update_id": 99,
                 "message": {
@@ -193,7 +196,7 @@ async def test_webhook_mode_with_secret_token(
             )
             assert status == 403
             await asyncio.sleep(0.2)
-            assert len(fake_api.sent(USER)) == 2  # the forged update did nothing
+            assert len(fake_api.sent(USER)) == 3  # the forged update did nothing
         finally:
             await application.updater.stop()
             await application.stop()

@@ -441,7 +441,7 @@ async def test_jobs_survive_a_restart_and_deliver_with_the_real_composer(
     assert _ingested(ctx.sessions, dump)
     with ctx.sessions() as session:
         jobs = session.execute(text("SELECT id FROM apscheduler_jobs")).scalars().all()
-    assert sorted(jobs) == ["deliver", "housekeeping", "inbox"]
+    assert sorted(jobs) == ["alerts", "deliver", "housekeeping", "inbox"]
     store = AppJobStore(None, engine=ctx.sessions.kw["bind"])  # type: ignore[arg-type]
     stored = {job.id: job for job in store.get_all_jobs()}
     assert stored["deliver"].args == (None,)  # persisted without the live Application

@@ -152,7 +152,7 @@ async def test_the_watchdog_warns_about_a_job_that_stopped_starting(
     async with application:
         await application.start()
         try:
-            assert set(ctx.job_starts) == {"deliver", "inbox", "housekeeping"}  # from start-up
+            assert {"deliver", "inbox", "housekeeping"} <= set(ctx.job_starts)  # from start-up
             every, _ = ctx.job_starts["deliver"]
             ctx.job_starts["deliver"] = (every, time.monotonic() - 10 * every - 600)
             with caplog.at_level(logging.WARNING, logger="bot.jobs"):

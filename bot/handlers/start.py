@@ -7,6 +7,7 @@ from telegram.ext import CommandHandler
 
 from bot.context import BotContext
 from bot.format import esc
+from bot.handlers import alerts
 from bot.handlers.admin import MENU as ADMIN_MENU
 from bot.handlers.common import send
 from bot.handlers.gate import is_admin
@@ -20,6 +21,8 @@ USER_COMMANDS: list[tuple[str, str]] = [
     ("subscribe", "Pick topics for your daily briefing"),
     ("subscriptions", "What you receive, and when"),
     ("follow", "Follow keywords: /follow <words> [-word]"),
+    ("alert", "Instant alerts: /alert <words> [-word]"),
+    ("alerts", "Your follows: switch instant or daily"),
     ("settime", "Briefing time: /settime HH:MM"),
     ("timezone", "Your time zone: /timezone Area/City"),
     ("channel", "Manage a channel you administer: /channel @name"),
@@ -38,6 +41,7 @@ HELP = """<b>briefbot</b> serves short briefings of the news it has ingested.
 
 /subscribe [topic…] — pick topics (no argument: tap to toggle); /unsubscribe [topic…|all]
 /follow &lt;words&gt; — follow keywords, <code>-word</code> excludes; /unfollow [words|all]
+/alert &lt;words&gt; (or /follow --now) — instant alerts as stories arrive; /alerts switches
 /settime HH:MM, /timezone Area/City — when your daily briefing comes
 /subscriptions — your topics, follows, time and time zone
 /channel @name — manage a channel you administer from here (/channel off: this chat again)
@@ -53,7 +57,7 @@ async def start(update: Update, context: BotContext) -> None:
     ctx = context.app
     chat = update.effective_chat
     payload = (context.args or [""])[0]
-    note = ""
+    note, new = "", None
     if chat is not None and payload.startswith("topic_"):
         slug = payload.removeprefix("topic_").replace("_", "-")
         topic = ctx.taxonomy.get(slug)
@@ -62,7 +66,8 @@ async def start(update: Update, context: BotContext) -> None:
         else:
             with ctx.sessions() as session, session.begin():
                 chats.ensure_chat(session, chat.id, kind=chat.type)
-                chats.add_subscription(session, chat.id, chats.TOPIC, topic.slug)
+                if chats.add_subscription(session, chat.id, chats.TOPIC, topic.slug):
+                    new = topic.slug
             note = f"\n\nYou are subscribed to <b>{esc(topic.label)}</b>."
     await send(
         update,
@@ -71,6 +76,8 @@ async def start(update: Update, context: BotContext) -> None:
         "Try /topics, /latest or /search &lt;words&gt;." + note,
         [[("Topics", "topics"), ("Latest", "latest:-:0")], [("Help", "help")]],
     )
+    if new is not None:  # what the new subscription missed today (issue 14)
+        await alerts.queue_backlog(update, context, topics=[new])
 
 
 async def help_command(update: Update, context: BotContext) -> None:

@@ -16,6 +16,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.context import AppContext, BotContext
 from bot.format import esc, fit_callback
+from bot.handlers import alerts
 from bot.handlers.channels import Target, target_of
 from bot.handlers.common import Buttons, args_text, show
 from briefings import subscriptions as subs
@@ -114,6 +115,9 @@ async def subscribe(update: Update, context: BotContext) -> None:
         lines.append(f"Unknown topics: {esc(', '.join(unknown)[:300])} (see /topics).")
     lines.append("See /subscriptions for everything you receive.")
     await show(update, context, "\n".join(lines))
+    await alerts.queue_backlog(
+        update, context, topics=[topic.slug for topic in added], chat_id=target.chat_id
+    )
 
 
 async def unsubscribe(update: Update, context: BotContext) -> None:
@@ -165,9 +169,11 @@ async def toggle_button(update: Update, context: BotContext) -> None:
         await update.callback_query.answer("That topic no longer exists.")
         return
     with _chat_session(target, ctx) as (session, chat_id):
-        subs.toggle_topic(session, chat_id, slug)
+        added = subs.toggle_topic(session, chat_id, slug)
         _asked_here(update, session, chat_id)
     await _show_toggles(update, context, target)
+    if added:
+        await alerts.queue_backlog(update, context, topics=[slug], chat_id=target.chat_id)
 
 
 async def subscriptions(update: Update, context: BotContext) -> None:
@@ -264,6 +270,10 @@ async def follow(update: Update, context: BotContext) -> None:
     if not wanted:
         await show(update, context, USAGE_FOLLOW)
         return
+    flag, _, rest = wanted.partition(" ")
+    if flag in ("--now", "--instant"):  # instant alerts, for this chat: bot/handlers/alerts.py
+        await alerts.alert(update, context, rest)
+        return
     if (target := await target_of(update, context)) is None:
         return
     try:
@@ -277,6 +287,7 @@ async def follow(update: Update, context: BotContext) -> None:
     if new:
         text = f"{note}Following {key}. Matching stories come with your briefing."
         await show(update, context, text)
+        await alerts.queue_backlog(update, context, follows=[query.key], chat_id=target.chat_id)
     else:
         await show(update, context, f"{note}You already follow {key}.")
 
