@@ -40,17 +40,6 @@ MAX_RANKED = 1000
 # ts_rank_cd weights for labels {D, C, B, A}: the title (A) counts as much as in bm25 here
 _PG_WEIGHTS = "{0.0, 0.0, %s, 1.0}" % (BODY_WEIGHT / TITLE_WEIGHT)
 _WORD = re.compile(r"\w+", re.UNICODE)
-# Words too common to justify an any-word fallback match on their own.
-FALLBACK_STOP = frozenset(
-    {
-        "a", "an", "and", "are", "as", "at", "be", "but", "by", "for", "from", "has", "have", "he",
-        "her", "his", "in", "is", "it", "its", "near", "not", "of", "on", "or", "she", "that",
-        "the", "their", "they", "this", "to", "was", "were", "what", "when", "where", "which",
-        "who", "will", "with",
-    }
-)  # fmt: skip
-
-
 def query_terms(user_text: str) -> list[str]:
     """Reduce arbitrary user text to at most ``MAX_TERMS`` lower-case word tokens.
 
@@ -146,8 +135,15 @@ def search_articles(
     filters: SearchFilters | None = None,
     limit: int = 5,
     offset: int = 0,
+    stop_words: frozenset[str] = frozenset(),
 ) -> list[SearchHit]:
     """Return ranked articles matching ``user_text`` (all words; else any word).
+
+    Stop words (``stop_words``) are left out of both the match and the ranking when the
+    query has other words: "yet-to-be-named city" searches "yet named city". The cost of
+    an all-words match grows with the doclists of its words, and "to" and "be" are in
+    nearly every article, while BM25 gives them almost no weight. A query of stop words
+    only is searched as typed.
 
     Results are ordered by relevance (higher ``score`` first), then by id, newest
     first, so consecutive pages never overlap and together cover every ranked match.
@@ -161,10 +157,13 @@ def search_articles(
         filters: topic/source/date restrictions.
         limit: page size.
         offset: rows to skip (page × size).
+        stop_words: lower-case words too common to search for next to other words
+            (``briefings.text.words.SEARCH_STOP_WORDS``); none by default.
     """
     terms = query_terms(user_text)
     if not terms or limit <= 0:
         return []
+    terms = [term for term in terms if term not in stop_words] or terms
     filters = filters or SearchFilters()
     search = _search_postgres if session.get_bind().dialect.name == "postgresql" else _search_sqlite
     hits = search(session, terms, False, filters, limit, max(offset, 0))
@@ -173,7 +172,7 @@ def search_articles(
     if offset > 0 and search(session, terms, False, filters, 1, 0):
         return []  # past the last page of an all-words search: don't switch modes mid-way
     # no article has every word: rank those having any of the meaningful ones
-    meaningful = [term for term in terms if term not in FALLBACK_STOP and len(term) > 1]
+    meaningful = [term for term in terms if term not in stop_words and len(term) > 1]
     if not meaningful:
         return []
     return search(session, meaningful, True, filters, limit, max(offset, 0))
