@@ -8,8 +8,10 @@ started with), rows go in with ``executemany`` on SQLite and ``COPY`` on Postgre
 and the full-text index is built once at the end (FTS5 ``rebuild``; GIN ``CREATE
 INDEX``). The topic counts (:mod:`storage.topic_counts`) are rebuilt afterwards too.
 
-It is not the ingest path: no deduplication, no story linking, no per-document
-transaction. Ids are assigned here, above the store's current maximum.
+It is not the ingest path: no deduplication, no story linking, and a transaction per
+batch of articles, not per document (a failed load leaves the batches before it, with
+the indexes restored). Ids are assigned here, above the store's current maximum: one
+loader at a time.
 """
 
 from __future__ import annotations
@@ -61,16 +63,18 @@ def bulk_insert(engine: Engine, documents: Iterable[BulkDocument], *, batch: int
         deferred = _drop_deferred(connection)
     stored = 0
     try:
-        with engine.begin() as connection:
-            if connection.dialect.name == "sqlite":
-                connection.exec_driver_sql("PRAGMA synchronous=OFF")
-            else:  # the ids are fresh and consistent: skip the per-row foreign-key triggers
-                connection.exec_driver_sql("SET LOCAL session_replication_role = replica")
-            ids = _Ids(connection)
-            for rows in _batches(documents, ids, batch):
+        ids = _Ids(engine)
+        for rows in _batches(documents, ids, batch):
+            # a transaction per batch: SQLite's WAL stays small and is checkpointed as it goes
+            with engine.begin() as connection:
+                if connection.dialect.name == "sqlite":
+                    connection.exec_driver_sql("PRAGMA synchronous=OFF")
+                else:  # the ids are fresh and consistent: skip the per-row foreign-key triggers
+                    connection.exec_driver_sql("SET LOCAL session_replication_role = replica")
                 _write(connection, rows)
-                stored += len(rows["articles"])
-            if connection.dialect.name == "postgresql":
+            stored += len(rows["articles"])
+        if engine.dialect.name == "postgresql":
+            with engine.begin() as connection:
                 for table in ("source_documents", "stories", "articles"):
                     connection.execute(
                         text(
@@ -93,9 +97,10 @@ def bulk_insert(engine: Engine, documents: Iterable[BulkDocument], *, batch: int
 class _Ids:
     """Next ids per table, above what the store holds."""
 
-    def __init__(self, connection: Connection) -> None:
+    def __init__(self, engine: Engine) -> None:
         def top(column: Any) -> int:
-            return int(connection.scalar(select(func.max(column))) or 0)
+            with engine.connect() as connection:
+                return int(connection.scalar(select(func.max(column))) or 0)
 
         self.document = top(SourceDocument.id)
         self.article = top(Article.id)
