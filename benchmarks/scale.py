@@ -276,7 +276,8 @@ def run_one(engine: str, size: int, args: argparse.Namespace) -> dict[str, Any]:
         timed(ctx, calls[:10])  # warm caches
         result[label] = percentiles(timed(ctx, calls))
         print(f"[{engine} {size}] /{label}: " + _fmt(result[label]), flush=True)
-    for label, count, newest in (("like_newest", LIKE_QUERIES, True), ("like_all", 20, False)):
+    likes = (("like_newest", LIKE_QUERIES, True), ("like_all", 20, False)) if args.like else ()
+    for label, count, newest in likes:
         sample = queries[:count]
         ranked = timed(ctx, [partial(service.search, text=q) for q in sample])
         naive = like_scan(ctx, sample, newest=newest)
@@ -323,7 +324,7 @@ def summary(results: list[dict[str, Any]], rel: dict[str, dict[str, float]]) -> 
             f"{r['engine']:8} {r['size']:>7} {r.get('bulk_rate', 0):>7.0f} "
             f"{r['db_mb']:>7.0f} {r['latest']['p95']:>10.2f} {r['search']['p95']:>10.2f} "
             f"{r['search_common']['p95']:>10.2f} {r['topics']['p95']:>10.2f} "
-            f"{r['brief']['p95']:>9.2f} {r['like_newest_ratio']:>7.0f} "
+            f"{r['brief']['p95']:>9.2f} {r.get('like_newest_ratio', 0):>7.0f} "
             f"{r['updates_per_s']:>6.0f} {r['rss_mb']:>6.0f}"
         )
     for engine, f in rel.items():
@@ -354,6 +355,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", action="store_true", help="reuse stores built earlier")
     parser.add_argument("--topics-file", type=Path, help="extra taxonomy TOML (TOPICS_FILE)")
     parser.add_argument("--no-relevance", dest="relevance", action="store_false")
+    parser.add_argument(
+        "--no-like", dest="like", action="store_false", help="skip the naive LIKE scans"
+    )
     parser.add_argument("--child", nargs=2, metavar=("ENGINE", "SIZE"), help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -369,6 +373,7 @@ def main(argv: list[str] | None = None) -> int:
     passthrough = [f"--full-ingest={args.full_ingest}", f"--seed={args.seed}"]
     passthrough += [f"--work={args.work}", f"--corpus={args.corpus}"]
     passthrough += ["--keep"] if args.keep else []
+    passthrough += [] if args.like else ["--no-like"]
     passthrough += [f"--topics-file={args.topics_file}"] if args.topics_file else []
     engines = [{"postgresql": "postgres"}.get(e, e) for e in args.engines.split(",")]
     for engine in engines:
