@@ -40,6 +40,8 @@ MAX_RANKED = 1000
 # ts_rank_cd weights for labels {D, C, B, A}: the title (A) counts as much as in bm25 here
 _PG_WEIGHTS = "{0.0, 0.0, %s, 1.0}" % (BODY_WEIGHT / TITLE_WEIGHT)
 _WORD = re.compile(r"\w+", re.UNICODE)
+
+
 def query_terms(user_text: str) -> list[str]:
     """Reduce arbitrary user text to at most ``MAX_TERMS`` lower-case word tokens.
 

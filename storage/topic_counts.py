@@ -29,6 +29,7 @@ from sqlalchemy import (
     insert,
     literal_column,
     select,
+    text,
 )
 from sqlalchemy.orm import Session, aliased
 
@@ -36,6 +37,7 @@ from storage.models import Article, ArticleTopic, Topic, TopicCount
 
 HOUR = 3600
 _PENDING = "topic_count_pending"  # session.info key: (hours, story ids) to recount
+_PG_LOCK = "SELECT pg_advisory_xact_lock(hashtext('briefbot:topic_counts:' || current_schema()))"
 
 
 def story_lead_id() -> ScalarSelect[int]:
@@ -133,6 +135,11 @@ def apply_pending(session: Session) -> None:
         return
     hours, stories = pending
     session.flush()
+    if session.get_bind().dialect.name == "postgresql":
+        # concurrent writers recount one at a time, each after the other's commit (read
+        # committed: every statement sees what committed before it): no lost count, and
+        # no duplicate-key clash between two inserts of the same hour
+        session.execute(text(_PG_LOCK))
     wanted = set(hours)
     story_list = sorted(stories)
     for i in range(0, len(story_list), 500):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -23,7 +24,12 @@ from storage import documents
 from storage.engine import make_engine, make_session_factory
 from storage.models import Article, ArticleTopic, TopicCount
 from storage.schema import ensure_schema, upgrade
-from storage.topic_counts import count_leads_live, rebuild_topic_counts, stored_counts
+from storage.topic_counts import (
+    apply_pending,
+    count_leads_live,
+    rebuild_topic_counts,
+    stored_counts,
+)
 
 NOW = datetime(2026, 6, 1, 12, 30, 15, tzinfo=UTC)  # not on an hour boundary
 WINDOWS = [None, NOW - timedelta(days=1), NOW - timedelta(days=7), NOW - timedelta(minutes=50)]
@@ -254,3 +260,36 @@ def test_bot_context_builds_counts_for_a_fresh_store(sqlite_url: str) -> None:
     with ctx.sessions() as session:
         assert stored_counts(session)
         assert_counts_match(session)
+
+
+def test_concurrent_writers_on_postgres_both_count(postgres_url: str) -> None:
+    engine = make_engine(postgres_url)
+    ensure_schema(engine, auto_upgrade=True)
+    factory = make_session_factory(engine)
+    first, second = factory(), factory()
+    try:
+        _store(first, "doc-a", [("a", 10, ["business"], 0)])
+        apply_pending(first)  # recounted, holding the recount lock, not yet committed
+        errors: list[BaseException] = []
+
+        def commit_second() -> None:
+            try:
+                with second.begin():
+                    _store(second, "doc-b", [("b", 12, ["business"], 1)])  # the same hour
+            except BaseException as exc:
+                errors.append(exc)
+
+        worker = threading.Thread(target=commit_second)
+        worker.start()
+        worker.join(timeout=1.0)
+        assert worker.is_alive()  # waits for the first writer's commit
+        first.commit()
+        worker.join(timeout=10)
+        assert not worker.is_alive() and not errors, errors
+    finally:
+        first.close()
+        second.close()
+    with factory() as session:
+        assert stored_counts(session) == {"business": 2}
+        assert_counts_match(session)
+    engine.dispose()
