@@ -37,6 +37,10 @@ SNIPPET_TOKENS = 24
 # Ranking cost grows with the number of matches: beyond this many, only the newest are
 # ranked (a one-word query for a very common word still answers in milliseconds).
 MAX_RANKED = 1000
+# a term more articles than this hold is matched but left out of SQLite's BM25 (see
+# _common_terms); the newest SAMPLE_DOCS articles estimate how many hold it
+COMMON_DOCS = 20_000
+SAMPLE_DOCS = 2_000
 # ts_rank_cd weights for labels {D, C, B, A}: the title (A) counts as much as in bm25 here
 _PG_WEIGHTS = "{0.0, 0.0, %s, 1.0}" % (BODY_WEIGHT / TITLE_WEIGHT)
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -227,19 +231,90 @@ def _search_sqlite(
     if floor is not None:
         where += " AND article_fts.rowid >= :floor"
         params["floor"] = int(floor)
-    # rank first, without touching article rows (they hold the body); snippets only for the page
-    sql = text(
-        f"SELECT rowid, bm25(article_fts, {TITLE_WEIGHT}, {BODY_WEIGHT}) AS score "
-        f"FROM article_fts WHERE article_fts MATCH :q{where} "
-        "ORDER BY score, rowid DESC LIMIT :limit OFFSET :offset"
-    )
-    if filters.since:
-        sql = sql.bindparams(bindparam("since", type_=UTCDateTime()))
-    ranked = [(int(row[0]), -float(row[1])) for row in session.execute(sql, params)]
+    common = set() if any_term else _common_terms(session, terms)
+    if common:
+        ranked = _rank_without_common(session, terms, common, where, params, filters)
+    else:
+        # rank first, without touching article rows (they hold the body); snippets for the page
+        sql = text(
+            f"SELECT rowid, bm25(article_fts, {TITLE_WEIGHT}, {BODY_WEIGHT}) AS score "
+            f"FROM article_fts WHERE article_fts MATCH :q{where} "
+            "ORDER BY score, rowid DESC LIMIT :limit OFFSET :offset"
+        )
+        if filters.since:
+            sql = sql.bindparams(bindparam("since", type_=UTCDateTime()))
+        ranked = [(int(row[0]), -float(row[1])) for row in session.execute(sql, params)]
     if not ranked:
         return []
     snippets = _sqlite_snippets(session, params["q"], [article_id for article_id, _ in ranked])
     return [SearchHit(aid, score, snippets.get(aid, "")) for aid, score in ranked]
+
+
+def _common_terms(session: Session, terms: list[str]) -> set[str]:
+    """Terms an estimated more than ``COMMON_DOCS`` articles hold (never on small stores).
+
+    FTS5's ``bm25()`` first counts, for every term of the query, the articles holding it,
+    walking the term's whole doclist: 100 ms for "one" at 1M articles, whatever rows are
+    ranked. The share of the newest ``SAMPLE_DOCS`` articles holding a term estimates how
+    many do, at a cost bounded by the sample.
+    """
+    top = int(session.scalar(text("SELECT max(id) FROM articles")) or 0)
+    if top <= COMMON_DOCS:
+        return set()
+    sample = text(
+        "SELECT count(*) FROM article_fts WHERE article_fts MATCH :q "
+        "AND rowid BETWEEN :low AND :top"
+    )
+    common = set()
+    for term in terms:
+        held = int(
+            session.scalar(sample, {"q": fts5_match([term]), "low": top - SAMPLE_DOCS, "top": top})
+            or 0
+        )
+        if held * top > COMMON_DOCS * SAMPLE_DOCS:
+            common.add(term)
+    return common
+
+
+def _rank_without_common(
+    session: Session,
+    terms: list[str],
+    common: set[str],
+    where: str,
+    params: dict[str, Any],
+    filters: SearchFilters,
+) -> list[tuple[int, float]]:
+    """Rank the (newest ``MAX_RANKED``) matches of every term by BM25 over the rare terms.
+
+    A term in tens of thousands of articles adds almost nothing to BM25 (its IDF is near
+    its floor) but costs the walk of its doclist; it still has to match. With no rare
+    term left, matches whose title holds every term come first, newest first.
+    """
+    since = [bindparam("since", type_=UTCDateTime())] if filters.since else []
+    candidates_sql = text(f"SELECT rowid FROM article_fts WHERE article_fts MATCH :q{where}")
+    candidates = [int(row[0]) for row in session.execute(candidates_sql.bindparams(*since), params)]
+    if not candidates:
+        return []
+    rare = [term for term in terms if term not in common]
+    # a rowid range, not ``rowid IN (…)``: FTS5 runs an IN list as one query per id
+    bounds = {"low": min(candidates), "high": max(candidates)}
+    if rare:
+        sql = text(
+            f"SELECT rowid, bm25(article_fts, {TITLE_WEIGHT}, {BODY_WEIGHT}) FROM article_fts "
+            "WHERE article_fts MATCH :rare AND rowid BETWEEN :low AND :high"
+        )
+        wanted = set(candidates)
+        rows = session.execute(sql, {**bounds, "rare": fts5_match(rare)})
+        scored = [(int(row[0]), -float(row[1])) for row in rows if int(row[0]) in wanted]
+    else:
+        sql = text(
+            "SELECT rowid FROM article_fts WHERE article_fts MATCH :title "
+            "AND rowid BETWEEN :low AND :high"
+        )
+        titled = set(session.scalars(sql, {**bounds, "title": f"title : ({params['q']})"}))
+        scored = [(aid, 1.0 if aid in titled else 0.0) for aid in candidates]
+    scored.sort(key=lambda hit: (-hit[1], -hit[0]))
+    return scored[params["offset"] : params["offset"] + params["limit"]]
 
 
 def _sqlite_snippets(session: Session, match: str, ids: list[int]) -> dict[int, str]:
