@@ -41,6 +41,7 @@ MAX_RANKED = 1000
 # _common_terms); the newest SAMPLE_DOCS articles estimate how many hold it
 COMMON_DOCS = 20_000
 SAMPLE_DOCS = 2_000
+TITLE_BONUS = 1000.0  # above any BM25 score: ranks titles holding every word first
 # ts_rank_cd weights for labels {D, C, B, A}: the title (A) counts as much as in bm25 here
 _PG_WEIGHTS = "{0.0, 0.0, %s, 1.0}" % (BODY_WEIGHT / TITLE_WEIGHT)
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -286,9 +287,10 @@ def _rank_without_common(
 ) -> list[tuple[int, float]]:
     """Rank the (newest ``MAX_RANKED``) matches of every term by BM25 over the rare terms.
 
-    A term in tens of thousands of articles adds almost nothing to BM25 (its IDF is near
-    its floor) but costs the walk of its doclist; it still has to match. With no rare
-    term left, matches whose title holds every term come first, newest first.
+    A term in tens of thousands of articles adds little to BM25 (its IDF is near its
+    floor) but costs the walk of its doclist; it still has to match. What it adds through
+    the title weight is kept coarsely: matches whose title holds every term come first,
+    then BM25 over the rare terms (newest first when none is left).
     """
     since = [bindparam("since", type_=UTCDateTime())] if filters.since else []
     candidates_sql = text(f"SELECT rowid FROM article_fts WHERE article_fts MATCH :q{where}")
@@ -298,21 +300,24 @@ def _rank_without_common(
     rare = [term for term in terms if term not in common]
     # a rowid range, not ``rowid IN (…)``: FTS5 runs an IN list as one query per id
     bounds = {"low": min(candidates), "high": max(candidates)}
+    titled_sql = text(
+        "SELECT rowid FROM article_fts WHERE article_fts MATCH :title "
+        "AND rowid BETWEEN :low AND :high"
+    )
+    titled = set(session.scalars(titled_sql, {**bounds, "title": f"title : ({params['q']})"}))
+    scores = dict.fromkeys(candidates, 0.0)
     if rare:
         sql = text(
             f"SELECT rowid, bm25(article_fts, {TITLE_WEIGHT}, {BODY_WEIGHT}) FROM article_fts "
             "WHERE article_fts MATCH :rare AND rowid BETWEEN :low AND :high"
         )
-        wanted = set(candidates)
-        rows = session.execute(sql, {**bounds, "rare": fts5_match(rare)})
-        scored = [(int(row[0]), -float(row[1])) for row in rows if int(row[0]) in wanted]
-    else:
-        sql = text(
-            "SELECT rowid FROM article_fts WHERE article_fts MATCH :title "
-            "AND rowid BETWEEN :low AND :high"
-        )
-        titled = set(session.scalars(sql, {**bounds, "title": f"title : ({params['q']})"}))
-        scored = [(aid, 1.0 if aid in titled else 0.0) for aid in candidates]
+        for row in session.execute(sql, {**bounds, "rare": fts5_match(rare)}):
+            if int(row[0]) in scores:
+                scores[int(row[0])] = -float(row[1])
+    # the common words' part of the title weight: a title holding every word comes first
+    scored = [
+        (aid, score + (TITLE_BONUS if aid in titled else 0.0)) for aid, score in scores.items()
+    ]
     scored.sort(key=lambda hit: (-hit[1], -hit[0]))
     return scored[params["offset"] : params["offset"] + params["limit"]]
 
