@@ -221,20 +221,22 @@ def _search_sqlite(
     }
     where = _filter_sql(filters, params, "article_fts.rowid")
     # a query matching more than MAX_RANKED articles ranks the newest MAX_RANKED of them:
-    # FTS5 walks its rowid-ordered doclists without scoring to find where they start
-    floor_sql = text(
+    # FTS5 walks its rowid-ordered doclists without scoring to find them
+    newest_sql = text(
         f"SELECT rowid FROM article_fts WHERE article_fts MATCH :q{where} "
-        "ORDER BY rowid DESC LIMIT 1 OFFSET :skip"
+        "ORDER BY rowid DESC LIMIT :cap"
     )
     if filters.since:
-        floor_sql = floor_sql.bindparams(bindparam("since", type_=UTCDateTime()))
-    floor = session.scalar(floor_sql, {**params, "skip": MAX_RANKED - 1})
-    if floor is not None:
+        newest_sql = newest_sql.bindparams(bindparam("since", type_=UTCDateTime()))
+    newest = [int(rowid) for rowid in session.scalars(newest_sql, {**params, "cap": MAX_RANKED})]
+    if not newest:
+        return []
+    if len(newest) == MAX_RANKED:
         where += " AND article_fts.rowid >= :floor"
-        params["floor"] = int(floor)
+        params["floor"] = newest[-1]
     common = set() if any_term else _common_terms(session, terms)
     if common:
-        ranked = _rank_without_common(session, terms, common, where, params, filters)
+        ranked = _rank_without_common(session, terms, common, newest, params)
     else:
         # rank first, without touching article rows (they hold the body); snippets for the page
         sql = text(
@@ -281,22 +283,16 @@ def _rank_without_common(
     session: Session,
     terms: list[str],
     common: set[str],
-    where: str,
+    candidates: list[int],
     params: dict[str, Any],
-    filters: SearchFilters,
 ) -> list[tuple[int, float]]:
-    """Rank the (newest ``MAX_RANKED``) matches of every term by BM25 over the rare terms.
+    """Rank ``candidates`` (the newest ``MAX_RANKED`` matches) by BM25 over the rare terms.
 
     A term in tens of thousands of articles adds little to BM25 (its IDF is near its
     floor) but costs the walk of its doclist; it still has to match. What it adds through
     the title weight is kept coarsely: matches whose title holds every term come first,
     then BM25 over the rare terms (newest first when none is left).
     """
-    since = [bindparam("since", type_=UTCDateTime())] if filters.since else []
-    candidates_sql = text(f"SELECT rowid FROM article_fts WHERE article_fts MATCH :q{where}")
-    candidates = [int(row[0]) for row in session.execute(candidates_sql.bindparams(*since), params)]
-    if not candidates:
-        return []
     rare = [term for term in terms if term not in common]
     # a rowid range, not ``rowid IN (…)``: FTS5 runs an IN list as one query per id
     bounds = {"low": min(candidates), "high": max(candidates)}
