@@ -222,19 +222,21 @@ def _search_sqlite(
     where = _filter_sql(filters, params, "article_fts.rowid")
     # a query matching more than MAX_RANKED articles ranks the newest MAX_RANKED of them:
     # FTS5 walks its rowid-ordered doclists without scoring to find them
+    # (the store's newest id rides along: computed once, it sizes the archive for free)
     newest_sql = text(
-        f"SELECT rowid FROM article_fts WHERE article_fts MATCH :q{where} "
-        "ORDER BY rowid DESC LIMIT :cap"
+        "SELECT rowid, (SELECT max(id) FROM articles) FROM article_fts "
+        f"WHERE article_fts MATCH :q{where} ORDER BY rowid DESC LIMIT :cap"
     )
     if filters.since:
         newest_sql = newest_sql.bindparams(bindparam("since", type_=UTCDateTime()))
-    newest = [int(rowid) for rowid in session.scalars(newest_sql, {**params, "cap": MAX_RANKED})]
-    if not newest:
+    rows = session.execute(newest_sql, {**params, "cap": MAX_RANKED}).all()
+    if not rows:
         return []
+    newest, top = [int(row[0]) for row in rows], int(rows[0][1] or 0)
     if len(newest) == MAX_RANKED:
         where += " AND article_fts.rowid >= :floor"
         params["floor"] = newest[-1]
-    common = set() if any_term else _common_terms(session, terms)
+    common = set() if any_term else _common_terms(session, terms, top)
     if common:
         ranked = _rank_without_common(session, terms, common, newest, params)
     else:
@@ -253,7 +255,7 @@ def _search_sqlite(
     return [SearchHit(aid, score, snippets.get(aid, "")) for aid, score in ranked]
 
 
-def _common_terms(session: Session, terms: list[str]) -> set[str]:
+def _common_terms(session: Session, terms: list[str], top: int) -> set[str]:
     """Terms an estimated more than ``COMMON_DOCS`` articles hold (never on small stores).
 
     FTS5's ``bm25()`` first counts, for every term of the query, the articles holding it,
@@ -261,8 +263,7 @@ def _common_terms(session: Session, terms: list[str]) -> set[str]:
     ranked. The share of the newest ``SAMPLE_DOCS`` articles holding a term estimates how
     many do, at a cost bounded by the sample.
     """
-    top = int(session.scalar(text("SELECT max(id) FROM articles")) or 0)
-    if top <= COMMON_DOCS:
+    if top <= COMMON_DOCS:  # top: the newest article id, about the archive's size
         return set()
     sample = text(
         "SELECT count(*) FROM article_fts WHERE article_fts MATCH :q "
