@@ -13,8 +13,9 @@ earlier one by another outlet (so stories have several articles). Titles are mad
 per outlet. Output: JSON Lines files of ``{"title", "text", "source", "published"}``, as
 the real ingest reads them. The same seed and N always give the same bytes.
 
-:func:`bulk_load` stores corpus files through ``storage.documents`` without the text
-pipeline (for the part of a scale test that is not timed as ingest), and
+:func:`bulk_load` stores corpus files through ``storage.bulk`` (executemany on SQLite,
+COPY on PostgreSQL, indexes and full-text index built once) without the text pipeline,
+for the part of a scale test that is not timed as ingest, and
 :func:`search_queries` derives a fixed list of realistic queries from the same titles.
 """
 
@@ -39,6 +40,7 @@ from sqlalchemy.orm import Session, sessionmaker  # noqa: E402
 
 from briefings.topics.taxonomy import Taxonomy  # noqa: E402
 from storage import documents  # noqa: E402
+from storage.bulk import BulkDocument, bulk_insert  # noqa: E402
 
 EVAL = ROOT.parent / "shared" / "eval"
 CNNDM = EVAL / "summaries" / "cnndm_dev.jsonl"
@@ -257,10 +259,21 @@ def search_queries(n: int = 200, *, seed: int = 7) -> list[str]:
     return list(out)
 
 
-def bulk_article(record: dict[str, str], taxonomy: Taxonomy) -> documents.NewArticle:
-    """A cheap stand-in for the pipeline: first sentences as summary, real topic tagging."""
+def bulk_article(
+    record: dict[str, str], taxonomy: Taxonomy, topic_cache: dict[str, list[tuple[str, float]]]
+) -> documents.NewArticle:
+    """A cheap stand-in for the pipeline: first sentences as summary, real topic tagging.
+
+    Topics are the taxonomy's for the first article seen with the same opening paragraph
+    (the base article it recombines; rewrites keep it too): the classifier is the slow
+    step, and the corpus has only a few thousand distinct bases.
+    """
     title, body, source = record["title"], record["text"], record["source"]
-    sentences = _SENTENCE.split(body.split("\n\n", 1)[0])
+    opening = body.split("\n\n", 1)[0]
+    topics = topic_cache.get(opening)
+    if topics is None:
+        topics = topic_cache[opening] = taxonomy.classify(title, body)
+    sentences = _SENTENCE.split(opening)
     return documents.NewArticle(
         uid=hashlib.sha256(f"{source.casefold()}|{title.casefold()}".encode()).hexdigest()[:32],
         content_hash=hashlib.sha256(f"{title}\n{body}".encode()).hexdigest(),
@@ -275,57 +288,62 @@ def bulk_article(record: dict[str, str], taxonomy: Taxonomy) -> documents.NewArt
         keyphrases=[],
         language="en",
         minhash=None,
-        topics=taxonomy.classify(title, body),
+        topics=list(topics),
     )
 
 
-def bulk_load(sessions: sessionmaker[Session], taxonomy: Taxonomy, files: list[Path]) -> int:
-    """Store the files' articles via ``storage.documents``, one transaction per file.
+def bulk_documents(taxonomy: Taxonomy, files: list[Path]) -> Iterator[BulkDocument]:
+    """Yield one :class:`~storage.bulk.BulkDocument` per corpus file, stories linked.
+
+    A retelling (the same headline within a day of the last article with it) joins that
+    article's story; every other article starts a story. Memory stays bounded: only the
+    newest 5,000 headlines are remembered.
 
     Args:
-        sessions: the store's session factory.
         taxonomy: tags each article (the only pipeline step kept).
         files: corpus files from :func:`write_corpus`.
     """
-    # headline -> (story, published): a retelling (same headline within a day) joins it
     stories: OrderedDict[str, tuple[int, datetime]] = OrderedDict()
-    stored = 0
+    topic_cache: dict[str, list[tuple[str, float]]] = {}
+    hashes: set[str] = set()
+    next_story = 0
     for path in files:
         raw = path.read_bytes()
-        records = [json.loads(line) for line in raw.decode().splitlines() if line.strip()]
-        news = [bulk_article(record, taxonomy) for record in records]
-        with sessions() as session, session.begin():
-            document = documents.upsert_document(
-                session,
-                content_hash=hashlib.sha256(raw).hexdigest(),
-                path=str(path),
-                raw=raw,
-                file_time=None,
-            )
-            taken = set(documents.existing_hashes(session, (n.content_hash for n in news)))
-            for position, new in enumerate(news):
-                if new.content_hash in taken:
-                    continue
-                taken.add(new.content_hash)
-                key = new.title.casefold()
-                assert new.published is not None
-                known = stories.get(key)
-                if known and abs((known[1] - new.published).total_seconds()) < 86_400:
-                    story_id = known[0]
-                else:
-                    story_id = documents.new_story(session).id
-                stories[key] = (story_id, new.published)
-                stories.move_to_end(key)
-                if len(stories) > 5000:
-                    stories.popitem(last=False)
-                documents.store_article(
-                    session, document, new, position=position, story_id=story_id
-                )
-                stored += 1
-            document.article_count = len(news)
-            documents.mark_document(session, document, status="ingested")
-        del records, news, raw
-    return stored
+        articles: list[tuple[documents.NewArticle, int]] = []
+        for line in raw.decode().splitlines():
+            if not line.strip():
+                continue
+            new = bulk_article(json.loads(line), taxonomy, topic_cache)
+            if new.content_hash in hashes:  # exact duplicates are dropped, as at ingest
+                continue
+            hashes.add(new.content_hash)
+            key = new.title.casefold()
+            assert new.published is not None
+            known = stories.get(key)
+            if known and abs((known[1] - new.published).total_seconds()) < 86_400:
+                story = known[0]
+            else:
+                story, next_story = next_story, next_story + 1
+            stories[key] = (story, new.published)
+            stories.move_to_end(key)
+            if len(stories) > 5000:
+                stories.popitem(last=False)
+            articles.append((new, story))
+        yield BulkDocument(hashlib.sha256(raw).hexdigest(), str(path), raw, articles)
+
+
+def bulk_load(sessions: sessionmaker[Session], taxonomy: Taxonomy, files: list[Path]) -> int:
+    """Store the files' articles with :func:`storage.bulk.bulk_insert`; return how many.
+
+    The store must be migrated (the product's schema); its indexes, FTS and topic counts
+    are rebuilt once at the end.
+
+    Args:
+        sessions: the store's session factory.
+        taxonomy: tags each article.
+        files: corpus files from :func:`write_corpus`.
+    """
+    return bulk_insert(sessions.kw["bind"], bulk_documents(taxonomy, files))
 
 
 def main(argv: list[str] | None = None) -> int:

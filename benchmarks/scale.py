@@ -1,27 +1,33 @@
-"""Scale benchmark: ingest, latency, throughput, relevance and memory at 10k–100k articles.
+"""Scale benchmark: ingest, latency, throughput, relevance and memory at 10k–1M articles.
 
 Usage::
 
-    .venv/bin/python benchmarks/scale.py --engines sqlite,postgres --sizes 10000,100000
+    .venv/bin/python benchmarks/scale.py --engine sqlite|postgresql|sqlite,postgres
+        --sizes 10000,100000,1000000
         [--full-ingest 10000] [--seed 7] [--work /tmp/briefbot_scale] [--keep]
 
 For each engine and size, in a fresh child process (so peak RSS is that run's own):
 
 1. builds (or reuses) the synthetic corpus of ``benchmarks/corpus.py`` under /tmp;
-2. ingests the first ``--full-ingest`` articles through the full pipeline
+2. ingests the first ``--full-ingest`` articles (0: none) through the full pipeline
    (``Ingestor.ingest_paths``: parse, clean, summarise, tag, dedupe, store) and reports
-   that rate; the rest is bulk-loaded through the same storage functions
-   (``storage.documents``) with a cheap derivation (first sentences as summary, the
-   taxonomy's topics, stories linked by headline), one transaction per file;
+   that rate; the rest is bulk-loaded by ``storage.bulk`` (executemany on SQLite, COPY on
+   PostgreSQL, indexes, full-text index and topic counts built once, the migrations'
+   schema restored) with a cheap derivation (first sentences as summary, the taxonomy's
+   topics of the base article, stories linked by headline);
 3. reports DB size, p50/p95/p99 latency of the ``/latest``, ``/search`` (200 fixed
-   queries) and ``/topics`` service calls (each in its own session, as handlers do),
-   ``/search`` throughput through ``Application.process_update`` with a no-op transport,
-   a naive ``LIKE '%q%'`` scan over the same queries, and peak RSS.
+   queries plus ``COMMON_QUERIES``, which are mostly very common words; those are also
+   reported on their own), ``/topics`` and ``/brief`` (composed for a new chat, rolled
+   back) service calls, each in its own session as handlers do; ``/search`` throughput
+   through ``Application.process_update`` with a no-op transport; a naive ``LIKE '%q%'``
+   scan over the same queries; the own-title check on 200 sampled articles of the big
+   store; and peak RSS.
 
-``--relevance`` (on by default) also measures title-search relevance: the CNN/DM dev
-articles (title = first sentence of the first highlight, CNN/DM has no headlines) and
-the BBC dev articles (real headlines) are ingested into their own store, and each
-article's title is searched: the share where that article ranks first is printed.
+``--relevance`` (on by default) also measures relevance on the dev sets, each ingested
+into its own store (``benchmarks/relevance.py``): the own-title share (CNN/DM titles
+are the first highlight sentence, BBC titles are real headlines) and a judged check
+(CNN/DM highlights as queries for their own article: success@1/@5, MRR@10), with and
+without stop words.
 """
 
 from __future__ import annotations
@@ -46,18 +52,27 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import corpus  # noqa: E402
+import relevance as relevance_checks  # noqa: E402  (benchmarks/relevance.py)
 import sqlalchemy as sa  # noqa: E402
 
 from bot.app import build_application, build_context  # noqa: E402
 from bot.context import AppContext  # noqa: E402
+from bot.digest import brief_messages  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from bot.terminal import TerminalRequest, message_update  # noqa: E402
 from briefings import browse as service  # noqa: E402
+from storage import chats  # noqa: E402
 
 POSTGRES_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 LIKE_QUERIES = 50
+# queries made mostly of very common words: their cost must not follow those words' doclists
+COMMON_QUERIES = [
+    "yet-to-be-named city", "the state of the union", "what is the best way to go",
+    "a man who was in the house", "the cost of living", "it is not the end of the world",
+    "one of the best", "to be or not to be", "the people of the city", "what will happen next",
+]  # fmt: skip
 
 
 def rss_mb() -> float:
@@ -171,54 +186,25 @@ def settings_for(url: str, args: argparse.Namespace) -> Settings:
 
 
 def relevance(engine: str, args: argparse.Namespace) -> dict[str, float]:
-    """Share of dev articles that rank first when their own title is searched."""
-    from storage.search import search_articles
-
+    """Own-title and judged (highlight) relevance on the dev sets (``benchmarks/relevance.py``)."""
     out: dict[str, float] = {}
-    sets = {
-        "cnndm": [
-            {"title": corpus.cnndm_title(r["highlights"]), "text": r["article"], "source": "CNN"}
-            for r in map(json.loads, corpus.CNNDM.read_text().splitlines())
-        ],
-        "bbc": [
-            {"title": r["title"], "text": r["text"], "source": "BBC News"}
-            for r in map(json.loads, corpus.BBC.read_text().splitlines())
-        ],
-    }
-    for name, rows in sets.items():
+    for name, rows in relevance_checks.eval_sets().items():
         url = fresh_url(engine, f"relevance_{name}", args.work, keep=False)
         ctx = build_context(settings_for(url, args))
-        # the n-th article of each headline goes to dump n: within one dump (source,
-        # headline) stays unique, which ingest needs
-        dumps: list[list[dict[str, str]]] = []
-        occurrences: dict[str, int] = {}
-        for row in rows:
-            n = occurrences.get(row["title"], 0)
-            occurrences[row["title"]] = n + 1
-            if n == len(dumps):
-                dumps.append([])
-            dumps[n].append(row)
-        paths = []
-        for n, chunk in enumerate(dumps):
-            paths.append(args.work / f"relevance_{name}_{n}.jsonl")
-            paths[-1].write_text("".join(json.dumps(r) + "\n" for r in chunk))
+        paths, occurrences = relevance_checks.write_dumps(name, rows, args.work)
         ctx.ingestor.ingest_paths(paths)
         with ctx.sessions() as session:
-            by_title: dict[str, set[int]] = {}
-            for article_id, title in session.execute(sa.text("SELECT id, title FROM articles")):
-                by_title.setdefault(" ".join(title.casefold().split()), set()).add(article_id)
-            first = total = 0
-            for row in rows:
-                wanted = by_title.get(" ".join(row["title"].casefold().split()))
-                if not wanted or len(wanted) > 1 or occurrences[row["title"]] > 1:
-                    continue  # dropped as a duplicate at ingest, or a shared headline
-                total += 1
-                hits = search_articles(session, row["title"], limit=1)
-                first += bool(hits and hits[0].article_id in wanted)
-        out[name] = first / total if total else 0.0
-        out[f"{name}_n"] = total
+            out.update(relevance_checks.measure(session, name, rows, occurrences))
         ctx.sessions.kw["bind"].dispose()
     return out
+
+
+def brief_call(session: Any, chat_id: int, taxonomy: Any) -> object:
+    """Compose /brief for a new chat (all topics) at the corpus's end; write nothing."""
+    chats.ensure_chat(session, chat_id, kind="private")
+    messages = brief_messages(session, chat_id=chat_id, taxonomy=taxonomy, now=corpus.DEFAULT_END)
+    session.rollback()
+    return messages
 
 
 def run_one(engine: str, size: int, args: argparse.Namespace) -> dict[str, Any]:
@@ -236,18 +222,19 @@ def run_one(engine: str, size: int, args: argparse.Namespace) -> dict[str, Any]:
         result.update(json.loads(marker.read_text()))
         print(f"[{engine} {size}] reusing the store built earlier", flush=True)
     else:
-        full = files[: max(1, min(size, args.full_ingest) // 1000)]
-        start = time.perf_counter()
-        report = ctx.ingestor.ingest_paths(full)
-        elapsed = time.perf_counter() - start
-        result["full_articles"] = report.stored
-        result["ingest_rate"] = report.stored / elapsed
-        result["ingest_errors"] = len(report.errors)
-        print(
-            f"[{engine} {size}] full pipeline: {report.stored} articles in {elapsed:.1f}s "
-            f"= {result['ingest_rate']:.0f} articles/s ({report.summary_line()})",
-            flush=True,
-        )
+        full = files[: min(size, args.full_ingest) // 1000]
+        if full:
+            start = time.perf_counter()
+            report = ctx.ingestor.ingest_paths(full)
+            elapsed = time.perf_counter() - start
+            result["full_articles"] = report.stored
+            result["ingest_rate"] = report.stored / elapsed
+            result["ingest_errors"] = len(report.errors)
+            print(
+                f"[{engine} {size}] full pipeline: {report.stored} articles in {elapsed:.1f}s "
+                f"= {result['ingest_rate']:.0f} articles/s ({report.summary_line()})",
+                flush=True,
+            )
         start = time.perf_counter()
         bulk = corpus.bulk_load(ctx.sessions, ctx.taxonomy, files[len(full) :])
         elapsed = time.perf_counter() - start
@@ -255,7 +242,7 @@ def run_one(engine: str, size: int, args: argparse.Namespace) -> dict[str, Any]:
         result["bulk_rate"] = bulk / elapsed if bulk else 0.0
         result["ingest_rss_mb"] = rss_mb()
         print(
-            f"[{engine} {size}] bulk-loaded the other {bulk} articles via storage.documents "
+            f"[{engine} {size}] bulk-loaded the other {bulk} articles via storage.bulk "
             f"in {elapsed:.1f}s; peak RSS {result['ingest_rss_mb']:.0f} MB",
             flush=True,
         )
@@ -274,16 +261,23 @@ def run_one(engine: str, size: int, args: argparse.Namespace) -> dict[str, Any]:
         for i in range(200)
     ]
     now = corpus.DEFAULT_END
+    common = [partial(service.search, text=q) for q in COMMON_QUERIES]
     workloads: list[tuple[str, Sequence[Callable[..., object]]]] = [
         ("latest", latest_calls),
-        ("search", [partial(service.search, text=q) for q in queries]),
+        ("search", [partial(service.search, text=q) for q in queries] + common * 2),
+        ("search_common", common * 4),
         ("topics", [partial(service.topics_overview, taxonomy=ctx.taxonomy, now=now)] * 100),
+        (
+            "brief",
+            [partial(brief_call, chat_id=10**6 + i, taxonomy=ctx.taxonomy) for i in range(40)],
+        ),
     ]
     for label, calls in workloads:
         timed(ctx, calls[:10])  # warm caches
         result[label] = percentiles(timed(ctx, calls))
         print(f"[{engine} {size}] /{label}: " + _fmt(result[label]), flush=True)
-    for label, count, newest in (("like_newest", LIKE_QUERIES, True), ("like_all", 20, False)):
+    likes = (("like_newest", LIKE_QUERIES, True), ("like_all", 20, False)) if args.like else ()
+    for label, count, newest in likes:
         sample = queries[:count]
         ranked = timed(ctx, [partial(service.search, text=q) for q in sample])
         naive = like_scan(ctx, sample, newest=newest)
@@ -298,7 +292,14 @@ def run_one(engine: str, size: int, args: argparse.Namespace) -> dict[str, Any]:
             f"({result[f'{label}_ratio_median']:.0f}x at the median)",
             flush=True,
         )
-    result["updates_per_s"] = asyncio.run(handler_throughput(ctx, queries))
+    result.update(relevance_checks.title_at_scale(ctx.sessions, seed=args.seed))
+    print(
+        f"[{engine} {size}] own title first at scale: {result['title_at_scale']:.1%} "
+        f"of {result['title_at_scale_n']:.0f} sampled articles (every word kept: "
+        f"{result['title_at_scale_all_words']:.1%}; synthetic titles can be part of longer ones)",
+        flush=True,
+    )
+    result["updates_per_s"] = asyncio.run(handler_throughput(ctx, queries + COMMON_QUERIES))
     print(f"[{engine} {size}] /search via process_update: {result['updates_per_s']:.0f} updates/s")
     result["rss_mb"] = rss_mb()
     ctx.sessions.kw["bind"].dispose()
@@ -314,30 +315,38 @@ def summary(results: list[dict[str, Any]], rel: dict[str, dict[str, float]]) -> 
     than a LIKE scan for the 6 newest matches / for every match, in total time)."""
     yield ""
     yield (
-        f"{'engine':8} {'size':>7} {'ingest/s':>8} {'DB MB':>7} {'latest p95':>10} "
-        f"{'search p95':>10} {'topics p95':>10} {'LIKE6 x':>7} {'LIKE x':>6} {'upd/s':>6} "
-        f"{'RSS MB':>6}"
+        f"{'engine':8} {'size':>7} {'bulk/s':>7} {'DB MB':>7} {'latest p95':>10} "
+        f"{'search p95':>10} {'common p95':>10} {'topics p95':>10} {'brief p95':>9} "
+        f"{'LIKE6 x':>7} {'upd/s':>6} {'RSS MB':>6}"
     )
     for r in results:
         yield (
-            f"{r['engine']:8} {r['size']:>7} {r.get('ingest_rate', 0):>8.0f} "
+            f"{r['engine']:8} {r['size']:>7} {r.get('bulk_rate', 0):>7.0f} "
             f"{r['db_mb']:>7.0f} {r['latest']['p95']:>10.2f} {r['search']['p95']:>10.2f} "
-            f"{r['topics']['p95']:>10.2f} {r['like_newest_ratio']:>7.0f} "
-            f"{r['like_all_ratio']:>6.0f} {r['updates_per_s']:>6.0f} "
-            f"{r.get('ingest_rss_mb', 0):>6.0f}"
+            f"{r['search_common']['p95']:>10.2f} {r['topics']['p95']:>10.2f} "
+            f"{r['brief']['p95']:>9.2f} {r.get('like_newest_ratio', 0):>7.0f} "
+            f"{r['updates_per_s']:>6.0f} {r['rss_mb']:>6.0f}"
         )
-    for engine, figures in rel.items():
+    for engine, f in rel.items():
         yield (
-            f"title search relevance on {engine}: CNN/DM {figures['cnndm']:.1%} of "
-            f"{figures['cnndm_n']:.0f} (title = first highlight sentence), BBC "
-            f"{figures['bbc']:.1%} of {figures['bbc_n']:.0f} (real headlines) rank first"
+            f"title search relevance on {engine}: CNN/DM {f['cnndm']:.1%} of "
+            f"{f['cnndm_n']:.0f} (title = first highlight sentence), BBC "
+            f"{f['bbc']:.1%} of {f['bbc_n']:.0f} (real headlines) rank first"
         )
+        for label, what in (("stop", "stop words left out (the product)"), ("all", "every word")):
+            yield (
+                f"judged relevance on {engine}, {f['cnndm_judged_n']:.0f} CNN/DM highlights as "
+                f"queries, {what}: success@1 {f[f'cnndm_judged_{label}_s1']:.1%}, success@5 "
+                f"{f[f'cnndm_judged_{label}_s5']:.1%}, MRR@10 {f[f'cnndm_judged_{label}_mrr']:.3f}"
+            )
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run every (engine, size) in a child process and print the figures."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--engines", default="sqlite,postgres")
+    parser.add_argument(
+        "--engines", "--engine", default="sqlite,postgres", help="sqlite, postgresql or both"
+    )
     parser.add_argument("--sizes", default="10000,100000")
     parser.add_argument("--full-ingest", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=7)
@@ -346,6 +355,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", action="store_true", help="reuse stores built earlier")
     parser.add_argument("--topics-file", type=Path, help="extra taxonomy TOML (TOPICS_FILE)")
     parser.add_argument("--no-relevance", dest="relevance", action="store_false")
+    parser.add_argument(
+        "--no-like", dest="like", action="store_false", help="skip the naive LIKE scans"
+    )
     parser.add_argument("--child", nargs=2, metavar=("ENGINE", "SIZE"), help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -361,8 +373,10 @@ def main(argv: list[str] | None = None) -> int:
     passthrough = [f"--full-ingest={args.full_ingest}", f"--seed={args.seed}"]
     passthrough += [f"--work={args.work}", f"--corpus={args.corpus}"]
     passthrough += ["--keep"] if args.keep else []
+    passthrough += [] if args.like else ["--no-like"]
     passthrough += [f"--topics-file={args.topics_file}"] if args.topics_file else []
-    for engine in args.engines.split(","):
+    engines = [{"postgresql": "postgres"}.get(e, e) for e in args.engines.split(",")]
+    for engine in engines:
         jobs = args.sizes.split(",") + (["relevance"] if args.relevance else [])
         for size in jobs:
             out = args.work / f"result_{uuid.uuid4().hex[:8]}.json"

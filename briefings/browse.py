@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from briefings.digest.briefing import local_zone
 from briefings.errors import BadQuery
+from briefings.text.words import SEARCH_STOP_WORDS
 from briefings.topics.taxonomy import Taxonomy, Topic
 from storage import queries
 from storage.errors import NotFound
@@ -206,7 +207,12 @@ def search(
     if not request.text.strip():
         raise BadQuery("Add the words to search for, e.g. /search chips topic:ai.")
     hits = search_articles(
-        session, request.text, filters=request.filters, limit=size + 1, offset=page * size
+        session,
+        request.text,
+        filters=request.filters,
+        limit=size + 1,
+        offset=page * size,
+        stop_words=SEARCH_STOP_WORDS,
     )
     source = request.filters.source
     if not hits and page == 0 and source and not queries.outlet_exists(session, source):

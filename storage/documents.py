@@ -18,6 +18,7 @@ from storage.models import (
     TrendingTerm,
     utcnow,
 )
+from storage.topic_counts import note_article
 
 
 @dataclass(frozen=True)
@@ -111,6 +112,7 @@ def document_by_id(session: Session, document_id: int) -> SourceDocument | None:
 
 def delete_article(session: Session, article: Article) -> None:
     """Delete an article that its document no longer yields (in the caller's transaction)."""
+    note_article(session, article)  # its hour and story are recounted at commit
     session.delete(article)
 
 
@@ -176,6 +178,8 @@ def store_article(
         story_id: the story it belongs to.
         existing: an article to overwrite (re-ingest keeps ids stable).
     """
+    if existing is not None:
+        note_article(session, existing)  # the old hour and story are recounted at commit
     article = existing or Article(uid=new.uid)
     article.document = document
     article.position = position
@@ -202,6 +206,7 @@ def store_article(
         ArticleTopic(article_id=article.id, topic_slug=slug, score=score)
         for slug, score in new.topics
     )
+    note_article(session, article)
     return article
 
 

@@ -162,6 +162,20 @@ class ArticleTopic(Base):
         return f"ArticleTopic({self.article_id!r}, {self.topic_slug!r}, {self.score:.2f})"
 
 
+class TopicCount(Base):
+    """How many story leads tagged with a topic have their sort time in one UTC hour."""
+
+    __tablename__ = "topic_counts"
+    __table_args__ = (Index("ix_topic_counts_hour", "hour", "topic_slug", "leads"),)
+
+    topic_slug: Mapped[str] = mapped_column(String(64), primary_key=True)
+    hour: Mapped[int] = mapped_column(BigInteger, primary_key=True)  # hours since 1970 UTC
+    leads: Mapped[int] = mapped_column(Integer)
+
+    def __repr__(self) -> str:
+        return f"TopicCount({self.topic_slug!r}, {self.hour!r}, {self.leads!r})"
+
+
 class TrendingTerm(Base):
     """A term many recent stories share, recomputed after each ingest."""
 

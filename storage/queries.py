@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, ScalarSelect, Select, func, select
-from sqlalchemy.orm import Session, aliased, selectinload
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session, selectinload
 
 from storage.heartbeats import JobHealth, job_health
 from storage.models import (
@@ -24,26 +24,8 @@ from storage.models import (
     TrendingTerm,
 )
 from storage.search import like_pattern
-
-
-def story_lead_id() -> ScalarSelect[int]:
-    """Return a correlated subquery: the lead (first) article id of ``Article``'s story.
-
-    An index on ``(story_id, id)`` makes it one index probe per row.
-    """
-    inner = aliased(Article)
-    return select(func.min(inner.id)).where(inner.story_id == Article.story_id).scalar_subquery()
-
-
-def is_story_lead() -> ColumnElement[bool]:
-    """Return a condition true when ``Article`` is its story's lead (first) article.
-
-    Written ``id <= min(id in story)`` (equivalent, as an article is in its own story) so
-    PostgreSQL estimates it like a range, not an equality: most articles are leads, and an
-    equality estimate would steer /latest away from walking the time index.
-    """
-    return Article.id <= story_lead_id()
-
+from storage.topic_counts import is_story_lead, stored_counts, topics_with_counts
+from storage.topic_counts import story_lead_id as story_lead_id  # re-exported
 
 # /latest for a topic either walks the time index and checks each row's topic (cheap when
 # the topic is common), or reads the topic's articles and sorts them (cheap when it is
@@ -193,24 +175,14 @@ def story_articles(
 def topic_counts(session: Session, *, since: datetime | None = None) -> dict[str, int]:
     """Return the number of story leads per topic slug (optionally since an instant).
 
-    With ``since`` the work is proportional to the articles in the window (index-only);
-    without it every tagged article is counted (use :func:`topics_with_leads` to only
-    learn which topics have stories).
+    Read from the counts kept at write time (:mod:`storage.topic_counts`): a row per
+    topic and hour in the window, plus the articles of the window's first part-hour.
 
     Args:
         session: an open session.
         since: only articles whose sort time is at or after this instant.
     """
-    leads = select(Article.id).where(is_story_lead())
-    if since:
-        # IN (window) makes both engines start from the time index, stats or not
-        leads = leads.where(Article.sort_time >= since)
-    query = (
-        select(ArticleTopic.topic_slug, func.count())
-        .where(ArticleTopic.article_id.in_(leads))
-        .group_by(ArticleTopic.topic_slug)
-    )
-    return {slug: int(count) for slug, count in session.execute(query)}
+    return stored_counts(session, since=since)
 
 
 def topics_with_leads(session: Session) -> set[str]:
@@ -219,13 +191,7 @@ def topics_with_leads(session: Session) -> set[str]:
     Args:
         session: an open session.
     """
-    lead_tagged = (
-        select(ArticleTopic.article_id)
-        .join(Article, Article.id == ArticleTopic.article_id)
-        .where(ArticleTopic.topic_slug == Topic.slug, is_story_lead())
-        .exists()
-    )
-    return set(session.scalars(select(Topic.slug).where(lead_tagged)))
+    return topics_with_counts(session)
 
 
 def topics(session: Session) -> list[Topic]:

@@ -37,18 +37,14 @@ SNIPPET_TOKENS = 24
 # Ranking cost grows with the number of matches: beyond this many, only the newest are
 # ranked (a one-word query for a very common word still answers in milliseconds).
 MAX_RANKED = 1000
+# a term more articles than this hold is matched but left out of SQLite's BM25 (see
+# _common_terms); the newest SAMPLE_DOCS articles estimate how many hold it
+COMMON_DOCS = 20_000
+SAMPLE_DOCS = 2_000
+TITLE_BONUS = 1000.0  # above any BM25 score: ranks titles holding every word first
 # ts_rank_cd weights for labels {D, C, B, A}: the title (A) counts as much as in bm25 here
 _PG_WEIGHTS = "{0.0, 0.0, %s, 1.0}" % (BODY_WEIGHT / TITLE_WEIGHT)
 _WORD = re.compile(r"\w+", re.UNICODE)
-# Words too common to justify an any-word fallback match on their own.
-FALLBACK_STOP = frozenset(
-    {
-        "a", "an", "and", "are", "as", "at", "be", "but", "by", "for", "from", "has", "have", "he",
-        "her", "his", "in", "is", "it", "its", "near", "not", "of", "on", "or", "she", "that",
-        "the", "their", "they", "this", "to", "was", "were", "what", "when", "where", "which",
-        "who", "will", "with",
-    }
-)  # fmt: skip
 
 
 def query_terms(user_text: str) -> list[str]:
@@ -146,8 +142,15 @@ def search_articles(
     filters: SearchFilters | None = None,
     limit: int = 5,
     offset: int = 0,
+    stop_words: frozenset[str] = frozenset(),
 ) -> list[SearchHit]:
     """Return ranked articles matching ``user_text`` (all words; else any word).
+
+    Stop words (``stop_words``) are left out of both the match and the ranking when the
+    query has other words: "yet-to-be-named city" searches "yet named city". The cost of
+    an all-words match grows with the doclists of its words, and "to" and "be" are in
+    nearly every article, while BM25 gives them almost no weight. A query of stop words
+    only is searched as typed.
 
     Results are ordered by relevance (higher ``score`` first), then by id, newest
     first, so consecutive pages never overlap and together cover every ranked match.
@@ -161,10 +164,13 @@ def search_articles(
         filters: topic/source/date restrictions.
         limit: page size.
         offset: rows to skip (page × size).
+        stop_words: lower-case words too common to search for next to other words
+            (``briefings.text.words.SEARCH_STOP_WORDS``); none by default.
     """
     terms = query_terms(user_text)
     if not terms or limit <= 0:
         return []
+    terms = [term for term in terms if term not in stop_words] or terms
     filters = filters or SearchFilters()
     search = _search_postgres if session.get_bind().dialect.name == "postgresql" else _search_sqlite
     hits = search(session, terms, False, filters, limit, max(offset, 0))
@@ -173,7 +179,7 @@ def search_articles(
     if offset > 0 and search(session, terms, False, filters, 1, 0):
         return []  # past the last page of an all-words search: don't switch modes mid-way
     # no article has every word: rank those having any of the meaningful ones
-    meaningful = [term for term in terms if term not in FALLBACK_STOP and len(term) > 1]
+    meaningful = [term for term in terms if term not in stop_words and len(term) > 1]
     if not meaningful:
         return []
     return search(session, meaningful, True, filters, limit, max(offset, 0))
@@ -215,30 +221,102 @@ def _search_sqlite(
     }
     where = _filter_sql(filters, params, "article_fts.rowid")
     # a query matching more than MAX_RANKED articles ranks the newest MAX_RANKED of them:
-    # FTS5 walks its rowid-ordered doclists without scoring to find where they start
-    floor_sql = text(
-        f"SELECT rowid FROM article_fts WHERE article_fts MATCH :q{where} "
-        "ORDER BY rowid DESC LIMIT 1 OFFSET :skip"
+    # FTS5 walks its rowid-ordered doclists without scoring to find them
+    # (the store's newest id rides along: computed once, it sizes the archive for free)
+    newest_sql = text(
+        "SELECT rowid, (SELECT max(id) FROM articles) FROM article_fts "
+        f"WHERE article_fts MATCH :q{where} ORDER BY rowid DESC LIMIT :cap"
     )
     if filters.since:
-        floor_sql = floor_sql.bindparams(bindparam("since", type_=UTCDateTime()))
-    floor = session.scalar(floor_sql, {**params, "skip": MAX_RANKED - 1})
-    if floor is not None:
+        newest_sql = newest_sql.bindparams(bindparam("since", type_=UTCDateTime()))
+    rows = session.execute(newest_sql, {**params, "cap": MAX_RANKED}).all()
+    if not rows:
+        return []
+    newest, top = [int(row[0]) for row in rows], int(rows[0][1] or 0)
+    if len(newest) == MAX_RANKED:
         where += " AND article_fts.rowid >= :floor"
-        params["floor"] = int(floor)
-    # rank first, without touching article rows (they hold the body); snippets only for the page
-    sql = text(
-        f"SELECT rowid, bm25(article_fts, {TITLE_WEIGHT}, {BODY_WEIGHT}) AS score "
-        f"FROM article_fts WHERE article_fts MATCH :q{where} "
-        "ORDER BY score, rowid DESC LIMIT :limit OFFSET :offset"
-    )
-    if filters.since:
-        sql = sql.bindparams(bindparam("since", type_=UTCDateTime()))
-    ranked = [(int(row[0]), -float(row[1])) for row in session.execute(sql, params)]
+        params["floor"] = newest[-1]
+    common = set() if any_term else _common_terms(session, terms, top)
+    if common:
+        ranked = _rank_without_common(session, terms, common, newest, params)
+    else:
+        # rank first, without touching article rows (they hold the body); snippets for the page
+        sql = text(
+            f"SELECT rowid, bm25(article_fts, {TITLE_WEIGHT}, {BODY_WEIGHT}) AS score "
+            f"FROM article_fts WHERE article_fts MATCH :q{where} "
+            "ORDER BY score, rowid DESC LIMIT :limit OFFSET :offset"
+        )
+        if filters.since:
+            sql = sql.bindparams(bindparam("since", type_=UTCDateTime()))
+        ranked = [(int(row[0]), -float(row[1])) for row in session.execute(sql, params)]
     if not ranked:
         return []
     snippets = _sqlite_snippets(session, params["q"], [article_id for article_id, _ in ranked])
     return [SearchHit(aid, score, snippets.get(aid, "")) for aid, score in ranked]
+
+
+def _common_terms(session: Session, terms: list[str], top: int) -> set[str]:
+    """Terms an estimated more than ``COMMON_DOCS`` articles hold (never on small stores).
+
+    FTS5's ``bm25()`` first counts, for every term of the query, the articles holding it,
+    walking the term's whole doclist: 100 ms for "one" at 1M articles, whatever rows are
+    ranked. The share of the newest ``SAMPLE_DOCS`` articles holding a term estimates how
+    many do, at a cost bounded by the sample.
+    """
+    if top <= COMMON_DOCS:  # top: the newest article id, about the archive's size
+        return set()
+    sample = text(
+        "SELECT count(*) FROM article_fts WHERE article_fts MATCH :q "
+        "AND rowid BETWEEN :low AND :top"
+    )
+    common = set()
+    for term in terms:
+        held = int(
+            session.scalar(sample, {"q": fts5_match([term]), "low": top - SAMPLE_DOCS, "top": top})
+            or 0
+        )
+        if held * top > COMMON_DOCS * SAMPLE_DOCS:
+            common.add(term)
+    return common
+
+
+def _rank_without_common(
+    session: Session,
+    terms: list[str],
+    common: set[str],
+    candidates: list[int],
+    params: dict[str, Any],
+) -> list[tuple[int, float]]:
+    """Rank ``candidates`` (the newest ``MAX_RANKED`` matches) by BM25 over the rare terms.
+
+    A term in tens of thousands of articles adds little to BM25 (its IDF is near its
+    floor) but costs the walk of its doclist; it still has to match. What it adds through
+    the title weight is kept coarsely: matches whose title holds every term come first,
+    then BM25 over the rare terms (newest first when none is left).
+    """
+    rare = [term for term in terms if term not in common]
+    # a rowid range, not ``rowid IN (…)``: FTS5 runs an IN list as one query per id
+    bounds = {"low": min(candidates), "high": max(candidates)}
+    titled_sql = text(
+        "SELECT rowid FROM article_fts WHERE article_fts MATCH :title "
+        "AND rowid BETWEEN :low AND :high"
+    )
+    titled = set(session.scalars(titled_sql, {**bounds, "title": f"title : ({params['q']})"}))
+    scores = dict.fromkeys(candidates, 0.0)
+    if rare:
+        sql = text(
+            f"SELECT rowid, bm25(article_fts, {TITLE_WEIGHT}, {BODY_WEIGHT}) FROM article_fts "
+            "WHERE article_fts MATCH :rare AND rowid BETWEEN :low AND :high"
+        )
+        for row in session.execute(sql, {**bounds, "rare": fts5_match(rare)}):
+            if int(row[0]) in scores:
+                scores[int(row[0])] = -float(row[1])
+    # the common words' part of the title weight: a title holding every word comes first
+    scored = [
+        (aid, score + (TITLE_BONUS if aid in titled else 0.0)) for aid, score in scores.items()
+    ]
+    scored.sort(key=lambda hit: (-hit[1], -hit[0]))
+    return scored[params["offset"] : params["offset"] + params["limit"]]
 
 
 def _sqlite_snippets(session: Session, match: str, ids: list[int]) -> dict[int, str]:

@@ -45,6 +45,19 @@ FUNCTION_WORDS = frozenset(_STOPWORD_TEXT.split())
 """Function words of the common news languages: a high share of them marks prose."""
 
 
+# Words a search leaves out when the query has other words (storage.search takes them as an
+# argument): in nearly every article, so they cost the most to match and rank for the least.
+SEARCH_STOP_WORDS = frozenset(
+    {
+        "a", "an", "and", "are", "as", "at", "be", "but", "by", "for", "from", "has", "have", "he",
+        "her", "his", "in", "is", "it", "its", "near", "not", "of", "on", "or", "she", "that",
+        "the", "their", "they", "this", "to", "was", "were", "what", "when", "where", "which",
+        "who", "will", "with",
+    }
+)  # fmt: skip
+"""English function words /search drops next to other words (and never falls back to)."""
+
+
 @lru_cache(maxsize=64)
 def stop_words(language: str = "english") -> frozenset[str]:
     """sumy's stop-word list for ``language`` (a sumy language name); empty when it has none.
