@@ -30,7 +30,7 @@ from bot.sendgate import GateRateLimiter, SendGate
 from bot.settings import Settings
 from briefings.alerts.service import MatchReport, alert_entries, match_new_articles
 from briefings.digest import schedule
-from storage import alerts
+from storage import alerts, routing
 from storage import briefings as stored
 from storage import deliveries as log_
 from storage.deliveries import Claim
@@ -133,7 +133,10 @@ class AlertDeliverer(Deliverer):
             kind=stored.ALERT,
         )  # fmt: skip
         self._composed[briefing.id] = len(entries)
-        return Composed(briefing.id, messages)
+        thread = routing.routing(session, chat_id).default_thread  # a forum's briefing thread
+        if thread is not None:
+            briefing.threads = [thread] * len(messages)
+        return Composed(briefing.id, messages, briefing.threads)
 
     def _claim(self, item: _Item) -> Claim | None:
         claim = super()._claim(item)

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import re
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from conftest import SEEDS, make_settings
 from fakebot import FakeTelegram
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from telegram.ext import Application
 
 from bot.app import build_context
 from bot.context import AppContext
 from bot.jobs import deliver_job
-from storage.models import Chat, Delivery, Subscription
+from storage import deliveries as log_
+from storage.models import AlertQueue, Chat, Delivery, Subscription
 
 
 def seeded_store(database_url: str) -> AppContext:
@@ -45,10 +47,27 @@ async def deliver(application: Application[Any, Any, Any, Any, Any, Any]) -> Non
     await asyncio.wait_for(deliver_job(application), 60)
 
 
-def deliveries(ctx: AppContext, chat_id: int) -> list[Delivery]:
+def deliveries(ctx: AppContext, chat_id: int, kind: str = log_.BRIEFING) -> list[Delivery]:
+    """The chat's delivery rows of one kind (daily briefings by default), oldest first."""
     with ctx.sessions() as session:
-        query = select(Delivery).where(Delivery.chat_id == chat_id).order_by(Delivery.slot)
-        return list(session.scalars(query))
+        query = select(Delivery).where(Delivery.chat_id == chat_id, Delivery.kind == kind)
+        return list(session.scalars(query.order_by(Delivery.slot)))
+
+
+async def backlog_settled(ctx: AppContext, chat_id: int, timeout: float = 30.0) -> None:
+    """Wait until the backlog a new subscription sends in the background has gone out."""
+    final = {log_.SENT, log_.EMPTY, log_.FAILED, log_.SKIPPED}
+    deadline = time.monotonic() + timeout
+    while True:
+        with ctx.sessions() as session:
+            queued = session.scalar(
+                select(func.count()).select_from(AlertQueue).where(AlertQueue.chat_id == chat_id)
+            )
+        rows = deliveries(ctx, chat_id, log_.ALERT)
+        if not queued and all(row.status in final for row in rows):
+            return
+        assert time.monotonic() < deadline, "the backlog was not sent"
+        await asyncio.sleep(0.05)
 
 
 def read_ids(records: list[dict[str, Any]]) -> list[str]:

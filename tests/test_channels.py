@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 import pytest
 from factories import CHAT, App, running_app, say
 from fakebot import FakeTelegram
-from routehelp import deliver, deliveries, make_due, read_ids, seeded_store
+from routehelp import backlog_settled, deliver, deliveries, make_due, read_ids, seeded_store
 
 from bot.context import AppContext
 from storage import chats
@@ -162,6 +162,9 @@ async def test_a_channels_briefing_is_posted_to_the_channel(
         await _link(application, fake_api)
         slugs = " ".join(topic.slug for topic in store.taxonomy.topics)
         await say(application, fake_api, f"/subscribe {slugs}")
+        await backlog_settled(store, CHANNEL)  # what the channel missed today: issue 14
+        backlogs = [r for r in fake_api.sent(CHAT) if "missed today" in r["plain"]]
+        assert backlogs == []  # the backlog went to the channel, not to its admin
         fake_api.clear_log()
         make_due(store, CHANNEL)
         await deliver(application)

@@ -9,7 +9,15 @@ import pytest
 from delivery_worker import SLOT, fast_config, fixed_clock, migrated_store
 from factories import App, running_app, say
 from fakebot import FakeTelegram
-from routehelp import deliver, deliveries, first_section, make_due, read_ids, seeded_store
+from routehelp import (
+    backlog_settled,
+    deliver,
+    deliveries,
+    first_section,
+    make_due,
+    read_ids,
+    seeded_store,
+)
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from telegram import Bot
@@ -48,6 +56,7 @@ async def _subscribe_everything(app: App, fake: FakeTelegram, ctx: AppContext, t
                         thread_id=thread)  # fmt: skip
     assert reply["message_thread_id"] == thread  # the reply stays in the topic
     assert "Subscribed to" in reply["plain"]
+    await backlog_settled(ctx, FORUM)  # what the group missed today comes first: issue 14
 
 
 @pytest.mark.slow
@@ -216,3 +225,17 @@ def test_split_puts_routed_sections_in_their_threads_and_the_rest_first() -> Non
 )
 def test_thread_errors_are_told_apart(error: str, gone: bool) -> None:
     assert thread_gone(error) is gone
+
+
+@pytest.mark.slow
+async def test_a_backlog_comes_to_the_topic_that_subscribed(
+    app: App, fake_api: FakeTelegram, store: AppContext
+) -> None:
+    news = fake_api.create_topic(FORUM, "News")
+    await _subscribe_everything(app, fake_api, store, news)
+
+    def backlog(records: list[dict[str, object]]) -> list[dict[str, object]]:
+        return [r for r in records if "missed today" in str(r["plain"])]
+
+    sent = await fake_api.wait_for(backlog, chat_id=FORUM, timeout=30)  # sent in the background
+    assert {r["message_thread_id"] for r in backlog(sent)} == {news}
