@@ -135,7 +135,7 @@ def _user(
 ) -> None:  # fmt: skip
     rng = random.Random(f"{chat}-{phase.name}")
     for n in range(requests):
-        if not going():
+        if n and not going():  # the first request is always sent: a phase is never empty
             return
         command = COMMANDS[(index + n) % len(COMMANDS)]
         args = ""
@@ -167,7 +167,7 @@ def run_users(
     fake: TimedFake, users: list[int], requests: int, phase: Phase,
     going: Callable[[], bool] = lambda: True,
 ) -> None:  # fmt: skip
-    """Every user sends ``requests`` commands (fewer if ``going()`` turns false)."""
+    """Every user sends ``requests`` commands (at least one; fewer if ``going()`` turns false)."""
     queries = _queries()
     slugs = [topic.slug for topic in load_taxonomy().topics]
     lock = threading.Lock()
@@ -398,7 +398,7 @@ def main() -> None:
     args.subscribers = args.subscribers or (100 if small else 10_000)
     args.requests_per_user = args.requests_per_user or (3 if small else 6)
     args.articles = args.articles or (60 if small else 150)
-    args.dump_articles = args.dump_articles or (100 if small else 2000)
+    args.dump_articles = args.dump_articles or (200 if small else 2000)
     print(
         f"responsiveness  engine {args.engine}  users {args.users}  subscribers "
         f"{args.subscribers}  requests/user/phase {args.requests_per_user}  dump "
