@@ -41,6 +41,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from botrun import (  # benchmarks/botrun.py (puts the project and tests/ on sys.path)
+    DONE,
     FIRST_CHAT,
     Fleet,
     add_subscribers,
@@ -59,7 +60,6 @@ from storage.models import Briefing, Delivery
 FAULTS = ("none", "kill", "replica", "429", "500", "slow", "403")
 FLOOD_LIMIT = 30.0  # Telegram's documented global limit, enforced by the fake
 LEASE_SECONDS = 30  # DELIVERY_LEASE_SECONDS: a killed process's claims are resumed this soon
-DONE = {deliveries.SENT, deliveries.EMPTY, deliveries.FAILED, deliveries.SKIPPED}
 
 
 @dataclass

@@ -5,8 +5,10 @@ environment variables) serves the fake Bot API from ``tests/fakebot`` over HTTP;
 enforces Telegram's 30 msg/s flood limit. N simulated users (default 50, chats seeded with
 every topic, their own briefing hours away) each send ``--requests-per-user`` commands per
 phase, rotating /search <query>, /latest [topic], /brief, one at a time: after a reply they
-wait until their chat has been quiet for a moment (a /brief can be several messages), think
-0.1-0.5 s and send the next. Three phases:
+wait until their chat has been quiet for a moment (a /brief can be several messages), read
+for ``--think`` seconds (0.5-1.5 times it, default 10; 0.3 with --quick) and send the next.
+With a short think time 50 users alone fill SEND_RATE_PER_SECOND (every reply and "typing"
+goes through the bot's one send gate), so the idle figures then measure that queue. Phases:
 
     idle            no load (a first process, stopped before the next phase)
     during fan-out  a second process starts with S subscribers (default 10,000, every topic,
@@ -28,8 +30,8 @@ from __future__ import annotations
 
 import argparse
 import functools
-import os
 import random
+import shutil
 import statistics
 import sys
 import tempfile
@@ -42,12 +44,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import sqlalchemy as sa
 from botrun import (  # benchmarks/botrun.py (puts the project and tests/ on sys.path)
     FIRST_CHAT,
     Fleet,
+    Watcher,
     add_subscribers,
     bot_env,
+    drop_dump,
     ingest,
     postgres_schema,
     statuses,
@@ -57,9 +60,7 @@ from corpus import search_queries
 from fakebot import FakeTelegram
 
 from briefings.topics.taxonomy import load_taxonomy
-from storage import deliveries
 from storage.engine import make_engine
-from storage.models import JobRun
 
 FIRST_USER = 500_000
 FLOOD_LIMIT = 30.0  # Telegram's documented global limit, enforced by the fake
@@ -67,7 +68,6 @@ TARGET_MS = 300.0
 REPLY_TIMEOUT = 60.0  # seconds without a reply: counted as "no reply", the user stops
 QUIET = {"search": 0.4, "latest": 0.4, "brief": 1.5}  # chat quiet this long = reply complete
 COMMANDS = ("search", "latest", "brief")
-DONE = {deliveries.SENT, deliveries.EMPTY, deliveries.FAILED, deliveries.SKIPPED}
 
 
 class TimedFake(FakeTelegram):
@@ -123,6 +123,7 @@ class Phase:
     """The requests of one load phase and what the load did meanwhile."""
 
     name: str
+    think: float  # mean seconds a user reads before the next command
     samples: dict[str, list[float]] = field(default_factory=lambda: {c: [] for c in COMMANDS})
     no_reply: dict[str, int] = field(default_factory=lambda: {c: 0 for c in COMMANDS})
     seconds: float = 0.0
@@ -155,7 +156,7 @@ def _user(
         if reached is None:
             return  # a late reply would be taken for the next one's
         fake.settle(chat, QUIET[command])
-        time.sleep(rng.uniform(0.1, 0.5))
+        time.sleep(rng.uniform(0.5, 1.5) * phase.think)
 
 
 @functools.cache
@@ -197,57 +198,6 @@ def wait_polling(fake: TimedFake, proc: Any, timeout: float = 60.0) -> None:
         if time.monotonic() > deadline:
             raise SystemExit("briefbot run did not poll getUpdates within 60 s")
         time.sleep(0.05)
-
-
-def _inbox_run(engine: sa.Engine) -> tuple[datetime | None, datetime | None]:
-    with engine.connect() as connection:
-        row = connection.execute(
-            sa.select(JobRun.started_at, JobRun.finished_at).where(JobRun.job == "inbox")
-        ).first()
-    return (row[0], row[1]) if row else (None, None)
-
-
-class Watcher:
-    """Polls the store once a second: is the fan-out done, is the dropped dump ingested."""
-
-    def __init__(self, engine: sa.Engine, subscribers: int) -> None:
-        self.engine, self.subscribers = engine, subscribers
-        self.fanout_done = threading.Event()
-        self.ingest_started = threading.Event()
-        self.ingest_done = threading.Event()
-        self.dropped_at: datetime | None = None
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def start(self) -> Watcher:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join()
-
-    def _run(self) -> None:
-        while not self._stop.wait(1.0):
-            try:
-                rows = statuses(self.engine)
-                if sum(rows[s] for s in DONE) >= self.subscribers:
-                    self.fanout_done.set()
-                if self.dropped_at is not None:
-                    started, finished = _inbox_run(self.engine)
-                    if started is not None and started > self.dropped_at:
-                        self.ingest_started.set()
-                        if finished is not None and finished >= started:
-                            self.ingest_done.set()
-            except sa.exc.OperationalError:  # SQLite busy under the bot's writes: next second
-                continue
-
-
-def drop_dump(dump: Path, inbox: Path) -> None:
-    """Move the dump into the inbox at once, with an old mtime (no settle wait)."""
-    old = time.time() - 60
-    os.utime(dump, (old, old))
-    dump.replace(inbox / dump.name)
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -332,7 +282,7 @@ def run(args: argparse.Namespace) -> list[Phase]:
         stack.callback(fleet.stop)
 
         progress("users seeded; starting the first process")
-        idle = Phase("idle")
+        idle = Phase("idle", args.think)
         wait_polling(fake, fleet.start())
         run_users(fake, users, args.requests_per_user, idle)
         fleet.stop()
@@ -342,7 +292,7 @@ def run(args: argparse.Namespace) -> list[Phase]:
         watcher = Watcher(engine, args.subscribers)
         progress("subscribers seeded; starting the second process")
         stack.callback(watcher.stop)
-        fanout = Phase("during fan-out")
+        fanout = Phase("during fan-out", args.think)
         wait_polling(fake, fleet.start())
         watcher.start()
         since = time.monotonic()
@@ -351,7 +301,7 @@ def run(args: argparse.Namespace) -> list[Phase]:
         fanout.notes.append(_fanout_note(fake, since, watcher))
 
         progress("fan-out phase measured; dropping the dump")
-        ingest_phase = Phase("during ingest")
+        ingest_phase = Phase("during ingest", args.think)
         watcher.dropped_at = datetime.now(UTC)
         drop_dump(dump, tmp / "inbox")
         dropped = time.monotonic()
@@ -375,6 +325,8 @@ def run(args: argparse.Namespace) -> list[Phase]:
         fleet.stop()
         progress(f"stopped; delivery rows {dict(statuses(engine))}")
         tracebacks = fleet.tracebacks()
+        if args.keep_logs:
+            shutil.copytree(tmp / "logs", args.keep_logs, dirs_exist_ok=True)
         ingest_phase.notes.append(f"{fake.too_many} sends answered 429 over the whole run")
         if tracebacks:
             ingest_phase.notes.append(f"{tracebacks} tracebacks in the bot's logs")
@@ -392,8 +344,11 @@ def main() -> None:
     parser.add_argument("--articles", type=int, default=None, help="fresh articles in the store")
     parser.add_argument("--dump-articles", type=int, default=None, help="articles in the dump")
     parser.add_argument("--ingest-timeout", type=float, default=600.0)
+    parser.add_argument("--think", type=float, default=None, help="mean seconds between commands")
+    parser.add_argument("--keep-logs", type=Path, default=None, help="copy the bot's logs here")
     args = parser.parse_args()
     small = args.quick
+    args.think = args.think if args.think is not None else (0.3 if small else 10.0)
     args.users = args.users or (5 if small else 50)
     args.subscribers = args.subscribers or (100 if small else 10_000)
     args.requests_per_user = args.requests_per_user or (3 if small else 6)
@@ -401,8 +356,8 @@ def main() -> None:
     args.dump_articles = args.dump_articles or (200 if small else 2000)
     print(
         f"responsiveness  engine {args.engine}  users {args.users}  subscribers "
-        f"{args.subscribers}  requests/user/phase {args.requests_per_user}  dump "
-        f"{args.dump_articles} articles  SEND_RATE_PER_SECOND={args.rate:g}",
+        f"{args.subscribers}  requests/user/phase {args.requests_per_user}  think "
+        f"{args.think:g} s  dump {args.dump_articles} articles  SEND_RATE_PER_SECOND={args.rate:g}",
         flush=True,
     )
     phases = run(args)
