@@ -135,6 +135,7 @@ def _user(
     phase: Phase, going: Callable[[], bool], lock: threading.Lock,
 ) -> None:  # fmt: skip
     rng = random.Random(f"{chat}-{phase.name}")
+    time.sleep(rng.uniform(0, phase.think))  # users arrive spread over one think time
     for n in range(requests):
         if n and not going():  # the first request is always sent: a phase is never empty
             return
@@ -183,7 +184,6 @@ def run_users(
     ]
     for thread in threads:
         thread.start()
-        time.sleep(0.02)  # users do not all type at the same instant
     for thread in threads:
         thread.join()
     phase.seconds = time.monotonic() - started
