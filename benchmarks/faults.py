@@ -28,39 +28,38 @@ so a fault whose recovery needs a later run (kill, 500, slow) takes a minute or 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import random
 import shutil
 import signal
-import subprocess
-import sys
 import tempfile
 import time
-import uuid
 from collections import Counter
+from contextlib import ExitStack
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
+from botrun import (  # benchmarks/botrun.py (puts the project and tests/ on sys.path)
+    DONE,
+    FIRST_CHAT,
+    Fleet,
+    add_subscribers,
+    bot_env,
+    ingest,
+    postgres_schema,
+    statuses,
+    write_news,
+)
+from fakebot import FakeTelegram
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "benchmarks")]
-
-from fakebot import FakeTelegram  # noqa: E402
-
-from briefings.topics.taxonomy import load_taxonomy  # noqa: E402
-from storage import deliveries  # noqa: E402
-from storage.engine import make_engine  # noqa: E402
-from storage.models import Briefing, Chat, Delivery, Subscription  # noqa: E402
+from storage import deliveries
+from storage.engine import make_engine
+from storage.models import Briefing, Delivery
 
 FAULTS = ("none", "kill", "replica", "429", "500", "slow", "403")
-POSTGRES_URL = os.environ.get("FAULTS_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
-FIRST_CHAT = 1_000_000
 FLOOD_LIMIT = 30.0  # Telegram's documented global limit, enforced by the fake
 LEASE_SECONDS = 30  # DELIVERY_LEASE_SECONDS: a killed process's claims are resumed this soon
-DONE = {deliveries.SENT, deliveries.EMPTY, deliveries.FAILED, deliveries.SKIPPED}
 
 
 @dataclass
@@ -85,66 +84,6 @@ class Result:
     notes: list[str] = field(default_factory=list)
 
 
-def _run_cli(args: list[str], env: dict[str, str]) -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "bot", *args], env=env, cwd=ROOT, capture_output=True, text=True
-    )
-    if done.returncode != 0:
-        raise SystemExit(f"briefbot {' '.join(args)} failed:\n{done.stderr[-2000:]}")
-
-
-def write_news(folder: Path, articles: int, seed: int = 7) -> Path:
-    """Synthetic articles (benchmarks/corpus.py) published over the last 20 hours, as JSONL.
-
-    Enough fresh stories fill a briefing (10 stories), so most are split into several
-    messages and a half-sent briefing can be seen.
-    """
-    from corpus import generate  # benchmarks/corpus.py
-
-    now, rng = datetime.now(UTC), random.Random(seed)
-    path = folder / "news.jsonl"
-    with path.open("w", encoding="utf-8") as out:
-        for record in generate(articles, seed=seed):
-            published = now - timedelta(minutes=rng.uniform(30, 20 * 60))
-            out.write(json.dumps({**record, "published": published.isoformat()}) + "\n")
-    return path
-
-
-def ingest(env: dict[str, str], news: Path | None) -> None:
-    """Ingest the seeds (and the fresh news) with the CLI, as an operator would."""
-    _run_cli(["ingest", str(ROOT / "seeds"), *([str(news)] if news else [])], env)
-
-
-def add_subscribers(url: str, subscribers: int) -> list[int]:
-    """Add subscribers to every topic whose briefing was due two minutes ago."""
-    now = datetime.now(UTC)
-    due, since = f"{now - timedelta(minutes=2):%H:%M}", now - timedelta(days=1)
-    slugs = [topic.slug for topic in load_taxonomy().topics]
-    chat_ids = list(range(FIRST_CHAT, FIRST_CHAT + subscribers))
-    engine = make_engine(url)
-    with engine.begin() as connection:
-        connection.execute(sa.insert(Chat), [
-            {"id": c, "kind": "private", "active": True, "timezone": "UTC",
-             "briefing_time": due, "created_at": since} for c in chat_ids
-        ])  # fmt: skip
-        connection.execute(sa.insert(Subscription), [
-            {"chat_id": c, "kind": "topic", "key": s, "created_at": since}
-            for c in chat_ids for s in slugs
-        ])  # fmt: skip
-    engine.dispose()
-    return chat_ids
-
-
-def _statuses(engine: sa.Engine) -> Counter[str]:
-    with engine.connect() as connection:
-        rows = connection.execute(
-            sa.select(Delivery.status, sa.func.count())
-            .where(Delivery.chat_id >= FIRST_CHAT)
-            .group_by(Delivery.status)
-        )
-        return Counter({str(status): int(count) for status, count in rows})
-
-
 def _accepted(fake: FakeTelegram) -> list[tuple[float, int, str]]:
     """(time, chat, text) of every sendMessage Telegram accepted for a subscriber."""
     return [
@@ -162,37 +101,6 @@ def max_in_window(times: list[float], window: float = 1.0) -> int:
             start += 1
         best = max(best, end - start + 1)
     return best
-
-
-class Fleet:
-    """The `briefbot run` processes of one fault run, with their logs."""
-
-    def __init__(self, env: dict[str, str], logs: Path) -> None:
-        self.env, self.logs = env, logs
-        self.procs: list[subprocess.Popen[bytes]] = []
-
-    def start(self) -> subprocess.Popen[bytes]:
-        log = open(self.logs / f"run{len(self.procs)}.log", "wb")  # noqa: SIM115 (child's)
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "bot", "run"], env=self.env, cwd=ROOT,
-            stdout=log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-        self.procs.append(proc)
-        return proc
-
-    def stop(self) -> None:
-        for proc in self.procs:
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-        for proc in self.procs:
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-
-    def tracebacks(self) -> int:
-        return sum(p.read_text(errors="replace").count("Traceback") for p in self.logs.iterdir())
 
 
 def _inject(fault: str, fake: FakeTelegram, fleet: Fleet) -> str:
@@ -226,28 +134,20 @@ def run_fault(
     """
     rng = random.Random(f"{seed}-{fault}")
     result = Result(fault, subscribers, rate=rate)
-    with tempfile.TemporaryDirectory(prefix=f"faults-{fault}-") as tmp_dir:
+    with tempfile.TemporaryDirectory(prefix=f"faults-{fault}-") as tmp_dir, ExitStack() as stack:
         tmp = Path(tmp_dir)
         (tmp / "inbox").mkdir()
         (tmp / "seeds").mkdir()
         (tmp / "logs").mkdir()
-        schema = None
         if fault == "replica":
-            schema = f"faults_{uuid.uuid4().hex[:10]}"
-            with make_engine(POSTGRES_URL).begin() as connection:
-                connection.execute(sa.text(f"CREATE SCHEMA {schema}"))
-            url = f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+            url = stack.enter_context(postgres_schema("faults"))
         else:
             url = f"sqlite:///{tmp / 'store.sqlite3'}"
         fake = FakeTelegram().start()
         fake.set_rate_limit(FLOOD_LIMIT)
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "WEBHOOK_"))}
-        env.update(
-            TELEGRAM_BOT_TOKEN=fake.token, TELEGRAM_API_BASE_URL=fake.base_url,
-            TELEGRAM_FILE_BASE_URL=fake.base_file_url, DATABASE_URL=url,
-            SEEDS_DIR=str(tmp / "seeds"), INBOX_DIR=str(tmp / "inbox"),
+        env = bot_env(
+            fake, url, tmp,
             SEND_RATE_PER_SECOND=f"{rate:g}", DELIVERY_LEASE_SECONDS=str(LEASE_SECONDS),
-            ADMIN_USER_IDS="", LOG_LEVEL="WARNING", PYTHONUNBUFFERED="1",
         )  # fmt: skip
         fleet = Fleet(env, tmp / "logs")
         engine = make_engine(url)
@@ -272,8 +172,8 @@ def run_fault(
                 if not injected and len({c for _, c, _ in _accepted(fake)}) >= trigger:
                     result.notes.append(f"{_inject(fault, fake, fleet)} after {trigger} chats")
                     injected = True
-                statuses = _statuses(engine)
-                if injected and sum(statuses[s] for s in DONE) >= subscribers:
+                rows = statuses(engine)
+                if injected and sum(rows[s] for s in DONE) >= subscribers:
                     result.finished = True
                     break
             time.sleep(2.0)  # let answers in flight land
@@ -287,9 +187,6 @@ def run_fault(
             fleet.stop()
             engine.dispose()
             fake.stop()
-            if schema is not None:
-                with make_engine(POSTGRES_URL).begin() as connection:
-                    connection.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
             if os.environ.get("FAULTS_KEEP_LOGS"):
                 shutil.copytree(tmp / "logs", Path(os.environ["FAULTS_KEEP_LOGS"]) / fault)
     return result
@@ -316,7 +213,7 @@ def _measure(
                 )
             )
         }
-    result.statuses = dict(_statuses(engine))
+    result.statuses = dict(statuses(engine))
     result.empty = result.statuses.get(deliveries.EMPTY, 0)
     for chat in chats:
         got = received.get(chat, Counter())
