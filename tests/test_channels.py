@@ -10,6 +10,7 @@ from fakebot import FakeTelegram
 from routehelp import backlog_settled, deliver, deliveries, make_due, read_ids, seeded_store
 
 from bot.context import AppContext
+from briefings.alerts.service import follow_modes
 from storage import chats
 from storage import deliveries as log_
 from storage.models import Chat
@@ -173,3 +174,22 @@ async def test_a_channels_briefing_is_posted_to_the_channel(
         posted = fake_api.sent(CHANNEL)
         assert len(posted) == row.messages_sent and read_ids(posted)
         assert fake_api.sent(CHAT) == []  # nothing to the private chat that manages it
+
+
+async def test_instant_alerts_are_set_for_the_managed_channel(
+    app: App, fake_api: FakeTelegram, ctx: AppContext
+) -> None:
+    fake_api.add_channel(CHANNEL, "newsroom", title="Newsroom", admins={OWNER: "creator"})
+    await _link(app, fake_api)
+    [reply] = await say(app, fake_api, "/alert chips -sports")
+    assert "Newsroom" in reply["plain"] and "Alerts on for chips -sports" in reply["plain"]
+    with ctx.sessions() as session:
+        assert [m.key for m in follow_modes(session, CHANNEL) if m.instant] == ["chips -sports"]
+        assert follow_modes(session, CHAT) == []  # not the private chat that manages it
+    [listing] = await say(app, fake_api, "/alerts")
+    assert "Newsroom" in listing["plain"] and "chips -sports" in listing["plain"]
+    fake_api.set_member(CHANNEL, OWNER, "member")  # demoted: refused, nothing changes
+    [refused] = await say(app, fake_api, "/alert greenland")
+    assert "administrator" in refused["plain"]
+    with ctx.sessions() as session:
+        assert [m.key for m in follow_modes(session, CHANNEL)] == ["chips -sports"]

@@ -12,6 +12,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 from bot.alerts import MORE_PREFIX, send_alerts
 from bot.context import BotContext
 from bot.format import esc
+from bot.handlers.channels import Target, target_of
 from bot.handlers.common import Buttons, args_text, send, show
 from bot.render import alert_more_messages
 from briefings.alerts import service
@@ -34,39 +35,37 @@ async def alert(update: Update, context: BotContext, text: str | None = None) ->
     if not wanted:
         await alerts_list(update, context)
         return
-    chat = update.effective_chat
-    assert chat is not None
+    if (target := await target_of(update, context)) is None:  # this chat, or its channel
+        return
     now = datetime.now(UTC)
     try:
         with ctx.sessions() as session, session.begin():
-            chats.ensure_chat(session, chat.id, kind=chat.type)
-            query, new = service.follow_instantly(session, chat.id, wanted, now)
+            chats.ensure_chat(session, target.chat_id, kind=target.kind)
+            query, new = service.follow_instantly(session, target.chat_id, wanted, now)
     except InvalidSetting as exc:
         await show(update, context, f"{esc(str(exc)).capitalize()}.\n{USAGE_ALERT}")
         return
-    key = f"<code>{esc(query.key)}</code>"
+    key, note = f"<code>{esc(query.key)}</code>", target.note()
     if ctx.terminal:  # no Telegram chat to alert: the follow feeds /brief here
         await show(update, context, f"Following {key}. Instant alerts go to Telegram chats only.")
         return
     await show(
         update,
         context,
-        f"⚡ Alerts on for {key}: matching stories come as soon as they arrive "
+        f"{note}⚡ Alerts on for {key}: matching stories come as soon as they arrive "
         f"(at most {ctx.settings.alerts_per_hour} alerts an hour, none in quiet hours). "
         "/alerts switches it back to the daily briefing.",
     )
     if new:
-        await queue_backlog(update, context, follows=[query.key])
+        await queue_backlog(update, context, follows=[query.key], chat_id=target.chat_id)
 
 
-def _list(update: Update, context: BotContext) -> tuple[str, Buttons]:
-    chat = update.effective_chat
-    assert chat is not None
+def _list(context: BotContext, target: Target) -> tuple[str, Buttons]:
     with context.app.sessions() as session:
-        modes = service.follow_modes(session, chat.id)
+        modes = service.follow_modes(session, target.chat_id)
     if not modes:
-        return "You follow no keywords. " + USAGE_ALERT, []
-    lines = ["<b>Your follows</b> (⚡ instant alert · 📰 in the daily briefing)"]
+        return target.note() + "You follow no keywords. " + USAGE_ALERT, []
+    lines = [target.note() + "<b>Your follows</b> (⚡ instant alert · 📰 in the daily briefing)"]
     buttons: Buttons = []
     for mode in modes:
         mark = "⚡" if mode.instant else "📰"
@@ -79,15 +78,19 @@ def _list(update: Update, context: BotContext) -> tuple[str, Buttons]:
 
 
 async def alerts_list(update: Update, context: BotContext) -> None:
-    """List this chat's follows, each with a button switching it between instant and daily."""
-    text, buttons = _list(update, context)
-    await show(update, context, text, buttons)
+    """List this chat's (or its channel's) follows, each with a button switching it between
+    instant and daily."""
+    if (target := await target_of(update, context)) is not None:
+        text, buttons = _list(context, target)
+        await show(update, context, text, buttons)
 
 
 async def mode_button(update: Update, context: BotContext) -> None:
     """Switch one follow between instant and daily (``alertmode:<id>``)."""
-    assert update.callback_query is not None and update.effective_chat is not None
-    chat_id = update.effective_chat.id
+    assert update.callback_query is not None
+    if (target := await target_of(update, context)) is None:
+        return
+    chat_id = target.chat_id
     follow_id = int((update.callback_query.data or "alertmode:0").split(":")[1])
     with context.app.sessions() as session, session.begin():
         current = {m.subscription_id: m for m in service.follow_modes(session, chat_id)}
