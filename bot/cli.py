@@ -275,18 +275,18 @@ def cmd_deliveries(settings: Settings, args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
     from bot.app import build_context
-    from storage import deliveries
+    from storage import delivery_report
 
     try:
         day = datetime.strptime(args.date, "%Y-%m-%d").replace(tzinfo=UTC) if args.date else None
     except ValueError:
         print(f"briefbot: --date takes YYYY-MM-DD, not {args.date!r}", file=sys.stderr)
         return 2
-    start, end = deliveries.day_bounds(day or datetime.now(UTC))
+    start, end = delivery_report.day_bounds(day or datetime.now(UTC))
     ctx = build_context(settings, read_only=True)
     with ctx.sessions() as session:
-        rows = deliveries.deliveries_between(session, start, end)
-        counts = deliveries.delivery_counts(session, start, end)
+        rows = delivery_report.deliveries_between(session, start, end)
+        counts = delivery_report.delivery_counts(session, start, end)
     for row in rows:
         sent = f"{row.sent_at:%H:%M:%S}" if row.sent_at else "-"
         print(

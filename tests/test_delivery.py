@@ -32,7 +32,7 @@ from bot.context import AppContext
 from bot.delivery import Deliverer, DeliveryConfig, RunReport
 from bot.jobs import AppJobStore, InboxWatch
 from bot.sendgate import SendGate
-from storage import chat_state, deliveries
+from storage import chat_state, deliveries, delivery_report
 from storage.models import Chat, Delivery, SourceDocument, Subscription
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -312,9 +312,9 @@ def test_prune_and_counts(sessions: sessionmaker[Session]) -> None:
                 Delivery(chat_id=3, slot=SLOT - timedelta(days=40), status="claimed"),
             ]
         )
-    start, end = deliveries.day_bounds(NOW)
+    start, end = delivery_report.day_bounds(NOW)
     with sessions() as session:
-        counts = deliveries.delivery_counts(session, start, end)
+        counts = delivery_report.delivery_counts(session, start, end)
     assert (counts.sent, counts.failed, counts.pending) == (1, 1, 1)
     with sessions() as session, session.begin():
         assert deliveries.prune(session, NOW - timedelta(days=30)) == (1, 0)

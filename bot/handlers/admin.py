@@ -25,7 +25,7 @@ from bot.render import when
 from bot.terminal import TERMINAL_CHAT_ID
 from briefings.errors import IngestBusy, TaxonomyError
 from briefings.ingest import FileResult, Ingestor, IngestReport
-from storage import deliveries
+from storage import delivery_report
 from storage.heartbeats import JobHealth
 from storage.queries import source_counts, store_stats
 
@@ -53,7 +53,7 @@ async def stats(update: Update, context: BotContext) -> None:
     now = datetime.now(UTC)
     with context.app.sessions() as session:
         st = store_stats(session, now)
-        today = deliveries.delivery_counts(session, *deliveries.day_bounds(now))
+        today = delivery_report.delivery_counts(session, *delivery_report.day_bounds(now))
     lines = [
         "<b>Store statistics</b>",
         f"Documents: {st.documents} ({st.documents_failed} failed)",
