@@ -171,25 +171,8 @@ def split_paragraphs(text: str) -> list[str]:
     return paragraphs
 
 
-_TITLES = frozenset(
-    [
-        "mr",
-        "mrs",
-        "ms",
-        "dr",
-        "prof",
-        "hon",
-        "rev",
-        "gen",
-        "lt",
-        "col",
-        "capt",
-        "sgt",
-        "gov",
-        "sen",
-        "rep",
-    ]
-)
+_TITLES_TEXT = "mr mrs ms dr prof hon rev gen lt col capt sgt gov sen rep"  # before a name
+_TITLES = frozenset(_TITLES_TEXT.split())
 
 
 class _PunktRules:
