@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from conftest import SHARED, make_settings
+from conftest import make_settings
 
 from bot.app import build_context
 from briefings import browse as service
@@ -20,7 +20,8 @@ from briefings.text.words import SEARCH_STOP_WORDS
 from storage.models import Article
 from storage.search import search_articles
 
-CNNDM = SHARED / "eval" / "summaries" / "cnndm_dev.jsonl"
+# the first 40 articles of ../shared/eval/summaries/cnndm_dev.jsonl, kept with the tests
+CNNDM = Path(__file__).resolve().parent / "data" / "cnndm_relevance.jsonl"
 ARTICLES = 40
 
 
