@@ -75,19 +75,24 @@ def test_an_in_memory_store_needs_no_lock() -> None:
     acquire_store_lock(engine, "poller").release()
 
 
+def _server_env(url: str, fake: FakeTelegram, tmp_path: Path) -> dict[str, str]:
+    """A migrated store at ``url`` and the settings of a `briefbot run` against ``fake``."""
+    build_context(make_settings(url)).sessions.kw["bind"].dispose()
+    (tmp_path / "seeds").mkdir()
+    return clean_env(
+        DATABASE_URL=url,
+        SEEDS_DIR=str(tmp_path / "seeds"),
+        TELEGRAM_BOT_TOKEN=fake.token,
+        TELEGRAM_API_BASE_URL=fake.base_url,
+        TELEGRAM_FILE_BASE_URL=fake.base_file_url,
+    )
+
+
 @pytest.mark.slow
 def test_a_second_poller_on_the_same_store_refuses_to_start(
     database_url: str, fake_api: FakeTelegram, tmp_path: Path
 ) -> None:
-    build_context(make_settings(database_url)).sessions.kw["bind"].dispose()  # migrated
-    (tmp_path / "seeds").mkdir()
-    env = clean_env(
-        DATABASE_URL=database_url,
-        SEEDS_DIR=str(tmp_path / "seeds"),
-        TELEGRAM_BOT_TOKEN=fake_api.token,
-        TELEGRAM_API_BASE_URL=fake_api.base_url,
-        TELEGRAM_FILE_BASE_URL=fake_api.base_file_url,
-    )
+    env = _server_env(database_url, fake_api, tmp_path)
     first = subprocess.Popen(
         [BRIEFBOT, "run"], env=env, cwd=tmp_path, stderr=subprocess.PIPE, text=True
     )
@@ -164,15 +169,7 @@ sys.exit(main(["run"]))
 def test_a_server_whose_lock_went_to_another_stops_and_says_why(
     postgres_url: str, fake_api: FakeTelegram, tmp_path: Path
 ) -> None:
-    build_context(make_settings(postgres_url)).sessions.kw["bind"].dispose()  # migrated
-    (tmp_path / "seeds").mkdir()
-    env = clean_env(
-        DATABASE_URL=postgres_url,
-        SEEDS_DIR=str(tmp_path / "seeds"),
-        TELEGRAM_BOT_TOKEN=fake_api.token,
-        TELEGRAM_API_BASE_URL=fake_api.base_url,
-        TELEGRAM_FILE_BASE_URL=fake_api.base_file_url,
-    )
+    env = _server_env(postgres_url, fake_api, tmp_path)
     server = subprocess.Popen(
         [sys.executable, "-c", WATCHED_RUN], env=env, cwd=tmp_path, stderr=subprocess.PIPE,
         text=True,
