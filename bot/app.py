@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 import logging
+import ssl
 from pathlib import Path
 
+import httpx
 from sqlalchemy import func, select
 from telegram import BotCommand, BotCommandScopeChat, BotCommandScopeDefault, LinkPreviewOptions
 from telegram.ext import Application, ApplicationBuilder, Defaults
-from telegram.request import BaseRequest
+from telegram.request import BaseRequest, HTTPXRequest
 
 from bot.context import CONTEXT_TYPES, KEY, AppContext, sync_topics
 from bot.handlers import (
@@ -112,6 +115,11 @@ def build_application(
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
     else:
+        # PTB's own pool sizes (256 for calls, 1 for getUpdates), one shared TLS context
+        tls = {"verify": tls_context()}
+        calls = HTTPXRequest(connection_pool_size=256, httpx_kwargs=tls)
+        updates = HTTPXRequest(connection_pool_size=1, httpx_kwargs=tls)
+        builder = builder.request(calls).get_updates_request(updates)
         # the one flood control: the deliverer's SendGate also paces every reply
         limiter = GateRateLimiter(settings.send_rate_per_second)
         builder = builder.rate_limiter(limiter)  # type: ignore[arg-type]
@@ -128,6 +136,15 @@ def build_application(
     if not ctx.terminal:  # Telegram: scheduled briefings and inbox
         register_jobs(application, ctx)
     return application
+
+
+@functools.cache
+def tls_context() -> ssl.SSLContext:
+    """httpx's default TLS context (certifi, or SSL_CERT_FILE/SSL_CERT_DIR), built once.
+
+    Loading the CA bundle takes tens of milliseconds; httpx would do it for each client.
+    """
+    return httpx.create_ssl_context()
 
 
 async def _set_commands(application: Application) -> None:

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import re
+import ssl
 from collections.abc import AsyncIterator
 
 import pytest
 from factories import CHAT, buttons, point_at_fake, press, say
 from fakebot import FakeTelegram
 from telegram.ext import Application
+from telegram.request import HTTPXRequest
 
-from bot.app import _set_commands, build_application
+from bot.app import _set_commands, build_application, tls_context
 from bot.context import AppContext
 
 
@@ -124,3 +126,16 @@ async def test_long_error_alert_is_cut_between_entities(
     [alert] = fake_api.sent(777)
     assert alert["plain"].startswith("⚠️ briefbot error: BadRequest('&&&")
     assert 500 < alert["plain"].count("&") < 600
+
+
+def test_telegram_transport_verifies_certificates_with_ptb_pool_sizes(
+    seeded_ctx: AppContext,
+) -> None:
+    """Both Bot API clients share one TLS context that checks certificates and host names."""
+    application = build_application(seeded_ctx.settings, seeded_ctx)
+    updates, calls = application.bot._request  # (getUpdates, every other call)
+    for request, pool in ((updates, 1), (calls, 256)):
+        assert isinstance(request, HTTPXRequest)
+        assert request._client_kwargs["verify"] is tls_context()
+        assert request._client_kwargs["limits"].max_connections == pool
+    assert tls_context().verify_mode == ssl.CERT_REQUIRED and tls_context().check_hostname
