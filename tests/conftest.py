@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import uuid
@@ -12,12 +13,15 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from fakebot import FakeTelegram, fake_api, fake_app  # noqa: F401  (fixtures)
+from pgpool import SchemaPool
 from telegram import Bot
 from telegram.request import HTTPXRequest
 
-from bot.app import build_context
+from bot.app import build_context, tls_context
 from bot.context import AppContext
 from bot.settings import Settings
+from storage.engine import make_engine
+from storage.schema import ensure_schema
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
@@ -26,6 +30,7 @@ POSTGRES_URL = os.environ.get(
 )
 
 
+@functools.cache
 def _postgres_available() -> str | None:
     try:
         engine = sa.create_engine(POSTGRES_URL, connect_args={"connect_timeout": 3})
@@ -37,17 +42,22 @@ def _postgres_available() -> str | None:
         return str(exc).splitlines()[0]
 
 
-@pytest.fixture
-def postgres_url() -> Iterator[str]:
-    """A PostgreSQL URL whose search_path is a fresh schema, dropped afterwards.
-
-    When CI=true and PostgreSQL is unreachable the test fails instead of skipping.
-    """
+def _require_postgres() -> None:
+    """Skip without PostgreSQL; when CI=true fail instead."""
     problem = _postgres_available()
     if problem:
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(f"PostgreSQL is required in CI but unreachable: {problem}")
         pytest.skip(f"PostgreSQL unreachable: {problem}")
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A PostgreSQL URL whose search_path is a fresh, empty schema, dropped afterwards.
+
+    When CI=true and PostgreSQL is unreachable the test fails instead of skipping.
+    """
+    _require_postgres()
     schema = f"t_{uuid.uuid4().hex[:12]}"
     admin = sa.create_engine(POSTGRES_URL)
     with admin.begin() as connection:
@@ -67,6 +77,40 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         return f"sqlite:///{tmp_path / 'store.sqlite3'}"
     url: str = request.getfixturevalue("postgres_url")
     return url
+
+
+@pytest.fixture(scope="session")
+def _schema_pool() -> Iterator[SchemaPool]:
+    pool = SchemaPool(POSTGRES_URL)
+    yield pool
+    pool.close()
+
+
+@pytest.fixture(scope="session")
+def _migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("migrated") / "store.sqlite3"
+    engine = make_engine(f"sqlite:///{path}")
+    ensure_schema(engine, auto_upgrade=True)
+    engine.dispose()
+    return path
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def migrated_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty store at the newest revision on each engine in turn, as a fresh migration
+    leaves it (SQLite: a copy of one migrated file; PostgreSQL: a pooled schema, emptied)."""
+    if request.param == "sqlite":
+        path = tmp_path / "store.sqlite3"
+        shutil.copy(request.getfixturevalue("_migrated_template"), path)
+        yield f"sqlite:///{path}"
+        return
+    _require_postgres()
+    pool: SchemaPool = request.getfixturevalue("_schema_pool")
+    schema = pool.take()
+    try:
+        yield pool.url(schema)
+    finally:
+        pool.give_back(schema)
 
 
 @pytest.fixture
@@ -117,6 +161,6 @@ def seeded_ctx(_seeded_template: Path, tmp_path: Path) -> AppContext:
 @pytest.fixture
 async def bot(fake_api: FakeTelegram) -> AsyncIterator[Bot]:  # noqa: F811 (fixture arg)
     """A PTB Bot talking to the fake Bot API (room for concurrent sends)."""
-    request = HTTPXRequest(connection_pool_size=16)
+    request = HTTPXRequest(connection_pool_size=16, httpx_kwargs={"verify": tls_context()})
     async with Bot(fake_api.token, base_url=fake_api.base_url, request=request) as bot:
         yield bot

@@ -93,8 +93,8 @@ async def app(fake_api: FakeTelegram, ctx: AppContext) -> AsyncIterator[App]:
 @pytest.mark.parametrize(
     "key", ["chips", "chips tariffs", "chips -sports", "covid-19", "tariff", "zürich", "nothing"]
 )
-def test_the_index_matches_what_the_daily_follow_matches(database_url: str, key: str) -> None:
-    sessions = migrated_store(database_url)
+def test_the_index_matches_what_the_daily_follow_matches(migrated_url: str, key: str) -> None:
+    sessions = migrated_store(migrated_url)
     texts = [
         "Chips and tariffs: a new trade fight", "Tariffs hit chip makers", "Chip sports gear",
         "Covid-19 cases fall", "The covid vaccine at 19 sites", "Chips ahoy for sports fans",

@@ -91,8 +91,8 @@ def test_parse_timezone() -> None:
 
 
 # ---------------------------------------------------------------- service on both engines
-def test_subscription_services_on_both_engines(database_url: str) -> None:
-    ctx = build_context(make_settings(database_url))
+def test_subscription_services_on_both_engines(migrated_url: str) -> None:
+    ctx = build_context(make_settings(migrated_url))
     taxonomy = ctx.taxonomy
     with ctx.sessions() as session, session.begin():
         chats.ensure_chat(session, 5, kind="private")

@@ -59,9 +59,9 @@ def _schema(engine: sa.Engine) -> set[tuple[str, str]]:
 
 
 def test_bulk_insert_keeps_the_schema_and_the_store_usable(
-    database_url: str, tmp_path: Path
+    migrated_url: str, tmp_path: Path
 ) -> None:
-    ctx = build_context(make_settings(database_url))
+    ctx = build_context(make_settings(migrated_url))
     engine = ctx.sessions.kw["bind"]
     before = _schema(engine)
     docs = [

@@ -39,8 +39,8 @@ def taxonomy() -> Taxonomy:
 
 
 @pytest.fixture
-def sessions(database_url: str) -> Iterator[sessionmaker[Session]]:
-    engine = make_engine(database_url)
+def sessions(migrated_url: str) -> Iterator[sessionmaker[Session]]:
+    engine = make_engine(migrated_url)
     ensure_schema(engine, auto_upgrade=True)
     yield make_session_factory(engine)
     engine.dispose()

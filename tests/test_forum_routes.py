@@ -35,8 +35,8 @@ ASKER = 5151
 
 
 @pytest.fixture
-def store(database_url: str) -> AppContext:
-    return seeded_store(database_url)
+def store(migrated_url: str) -> AppContext:
+    return seeded_store(migrated_url)
 
 
 @pytest.fixture

@@ -67,11 +67,11 @@ def _new(uid: str, hours_ago: int, topics: list[str]) -> documents.NewArticle:
 
 
 @pytest.fixture
-def store(database_url: str) -> Iterator[Store]:
+def store(migrated_url: str) -> Iterator[Store]:
     """40 stories over 80 days, all "business", every 10th also "science", two also "ai"
     (rare: SQLite sorts it instead of walking the time index); every 3rd story has a
     second, later article from another outlet (not its lead)."""
-    engine = make_engine(database_url)
+    engine = make_engine(migrated_url)
     ensure_schema(engine, auto_upgrade=True)
     sessions = make_session_factory(engine)
     rows: dict[str, tuple[int, int, list[str]]] = {}

@@ -107,8 +107,8 @@ def add_articles(sessions: sessionmaker[Session], articles: list[documents.NewAr
 
 
 @pytest.fixture
-def store(database_url: str) -> Iterator[sessionmaker[Session]]:
-    engine = make_engine(database_url)
+def store(migrated_url: str) -> Iterator[sessionmaker[Session]]:
+    engine = make_engine(migrated_url)
     ensure_schema(engine, auto_upgrade=True)
     yield make_session_factory(engine)
     engine.dispose()

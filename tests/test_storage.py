@@ -26,8 +26,8 @@ def _article(uid: str, title: str, body: str, **kw: object) -> documents.NewArti
 
 
 @pytest.fixture
-def store(database_url: str):  # type: ignore[no-untyped-def]
-    engine = make_engine(database_url)
+def store(migrated_url: str):  # type: ignore[no-untyped-def]
+    engine = make_engine(migrated_url)
     ensure_schema(engine, auto_upgrade=True)
     yield make_session_factory(engine)
     engine.dispose()

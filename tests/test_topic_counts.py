@@ -55,8 +55,8 @@ def _new(uid: str, when: datetime, topics: list[str], body: str = "") -> documen
 
 
 @pytest.fixture
-def sessions(database_url: str) -> Iterator[sessionmaker[Session]]:
-    engine = make_engine(database_url)
+def sessions(migrated_url: str) -> Iterator[sessionmaker[Session]]:
+    engine = make_engine(migrated_url)
     ensure_schema(engine, auto_upgrade=True)
     factory = make_session_factory(engine)
     with factory() as session, session.begin():
