@@ -80,6 +80,7 @@ async def test_browsing_over_polling(fake_api: FakeTelegram, seeded_ctx: AppCont
         assert fake_api.answers, "button presses are answered"
 
 
+@pytest.mark.slow
 async def test_deep_link_and_subscriptions_over_polling(
     fake_api: FakeTelegram, seeded_ctx: AppContext
 ) -> None:

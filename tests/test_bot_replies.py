@@ -249,6 +249,7 @@ def _store_long_article(ctx: AppContext, size: int) -> tuple[int, str]:
         return article.id, body
 
 
+@pytest.mark.slow
 async def test_read_pages_a_megabyte_article_in_place(
     app: App, fake_api: FakeTelegram, seeded_ctx: AppContext
 ) -> None:

@@ -96,6 +96,7 @@ async def test_the_terminal_chat_and_inactive_chats_are_not_scheduled(
     assert set(per_chat(fake_api)) == {11}
 
 
+@pytest.mark.slow
 async def test_two_concurrent_runs_never_send_a_slot_twice(
     bot: Bot, sessions: sessionmaker[Session], fake_api: FakeTelegram
 ) -> None:
@@ -168,6 +169,7 @@ async def test_retry_after_defers_and_resumes_without_resending(
     assert (row.status, row.messages_sent, row.attempts) == ("sent", 2, 2)
 
 
+@pytest.mark.slow
 async def test_short_retry_after_is_waited_out_in_the_same_run(
     bot: Bot, sessions: sessionmaker[Session], fake_api: FakeTelegram
 ) -> None:

@@ -170,6 +170,7 @@ def test_invalid_utf8_falls_back_instead_of_failing(tmp_path):
     assert article.title == "Buses"
 
 
+@pytest.mark.slow
 def test_50_mb_file_is_rejected_quickly(tmp_path):
     path = tmp_path / "huge.txt"
     with path.open("wb") as fh:
@@ -182,6 +183,7 @@ def test_50_mb_file_is_rejected_quickly(tmp_path):
     assert time.perf_counter() - start < 5
 
 
+@pytest.mark.slow
 def test_single_1mb_line_does_not_hang(tmp_path):
     line = ("word " * 200_000).encode()
     start = time.perf_counter()

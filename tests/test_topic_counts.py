@@ -262,6 +262,7 @@ def test_bot_context_builds_counts_for_a_fresh_store(sqlite_url: str) -> None:
         assert_counts_match(session)
 
 
+@pytest.mark.slow
 def test_concurrent_writers_on_postgres_both_count(postgres_url: str) -> None:
     engine = make_engine(postgres_url)
     ensure_schema(engine, auto_upgrade=True)
