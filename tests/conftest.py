@@ -95,12 +95,9 @@ def _migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def migrated_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """An empty store at the newest revision on each engine in turn, as a fresh migration
-    leaves it (SQLite: a copy of one migrated file; PostgreSQL: a pooled schema, emptied)."""
+def _migrated(request: pytest.FixtureRequest, folder: Path) -> Iterator[str]:
     if request.param == "sqlite":
-        path = tmp_path / "store.sqlite3"
+        path = folder / "store.sqlite3"
         shutil.copy(request.getfixturevalue("_migrated_template"), path)
         yield f"sqlite:///{path}"
         return
@@ -111,6 +108,21 @@ def migrated_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         yield pool.url(schema)
     finally:
         pool.give_back(schema)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def migrated_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty store at the newest revision on each engine in turn, as a fresh migration
+    leaves it (SQLite: a copy of one migrated file; PostgreSQL: a pooled schema, emptied)."""
+    yield from _migrated(request, tmp_path)
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def module_migrated_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """Like ``migrated_url``, shared by one module's tests (for stores they only read)."""
+    yield from _migrated(request, tmp_path_factory.mktemp("module"))
 
 
 @pytest.fixture

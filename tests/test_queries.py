@@ -66,12 +66,13 @@ def _new(uid: str, hours_ago: int, topics: list[str]) -> documents.NewArticle:
     )
 
 
-@pytest.fixture
-def store(migrated_url: str) -> Iterator[Store]:
-    """40 stories over 80 days, all "business", every 10th also "science", two also "ai"
-    (rare: SQLite sorts it instead of walking the time index); every 3rd story has a
-    second, later article from another outlet (not its lead)."""
-    engine = make_engine(migrated_url)
+@pytest.fixture(scope="module")
+def store(module_migrated_url: str) -> Iterator[Store]:
+    """Read by every test here, never written: 40 stories over 80 days, all "business",
+    every 10th also "science", two also "ai" (rare: SQLite sorts it instead of walking the
+    time index); every 3rd story has a second, later article from another outlet (not its
+    lead)."""
+    engine = make_engine(module_migrated_url)
     ensure_schema(engine, auto_upgrade=True)
     sessions = make_session_factory(engine)
     rows: dict[str, tuple[int, int, list[str]]] = {}
