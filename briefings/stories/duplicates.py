@@ -122,6 +122,17 @@ def _bands(threshold: float, num_perm: int) -> tuple[int, int]:
     return lsh.b, lsh.r
 
 
+def band_ranges(num_perm: int, threshold: float = DEFAULT_THRESHOLD) -> list[tuple[int, int]]:
+    """Byte ranges of a signature's LSH bands, as :class:`NearDuplicateIndex` bands it.
+
+    Args:
+        num_perm: the signatures' number of permutations.
+        threshold: the similarity the bands are tuned for.
+    """
+    bands, rows = _bands(threshold, num_perm)
+    return [(8 * rows * band, 8 * rows * (band + 1)) for band in range(bands)]
+
+
 class NearDuplicateIndex:
     """In-memory LSH index of signatures; rebuild it from the stored signatures at start-up.
 
