@@ -3,7 +3,8 @@
 Exact duplicates share :func:`content_hash` (case-, punctuation- and whitespace-blind).
 Near duplicates (the same wire story in two outlets, a story updated with a paragraph)
 share many word 5-shingles; :func:`minhash_signature` estimates that Jaccard similarity
-and :class:`NearDuplicateIndex` finds candidates with LSH.
+and LSH bands (:func:`band_ranges`) propose candidates: ingest looks the bands up in the
+store (:mod:`briefings.stories.linking`), :class:`NearDuplicateIndex` holds them in memory.
 """
 
 from __future__ import annotations
@@ -134,7 +135,7 @@ def band_ranges(num_perm: int, threshold: float = DEFAULT_THRESHOLD) -> list[tup
 
 
 class NearDuplicateIndex:
-    """In-memory LSH index of signatures; rebuild it from the stored signatures at start-up.
+    """In-memory LSH index of signatures (ingest uses the store's band keys instead).
 
     Args:
         threshold: Jaccard similarity above which two texts count as the same story.

@@ -4,8 +4,9 @@ Near-duplicates (the same wire copy) are linked by MinHash in :mod:`briefings.st
 Rewritten reports of the same event share far fewer 5-shingles but still share their
 headline's key words and their names ("Trump", "Greenland", "Denmark"). :func:`same_event`
 scores that overlap for two articles published within :data:`EVENT_WINDOW` of each other;
-:class:`EventIndex` finds the best earlier story for a new article through an inverted
-index of those terms, so ingest stays fast on a large store.
+:func:`best_event` picks the best earlier story among candidates that share an uncommon
+headline term: ingest finds them through the store's headline-term keys
+(:mod:`briefings.stories.linking`), :class:`EventIndex` through postings in memory.
 """
 
 from __future__ import annotations
