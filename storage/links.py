@@ -154,7 +154,7 @@ def unkeyed_articles(session: Session, limit: int) -> list[tuple[int, str, bytes
         limit: batch size.
     """
     below = session.scalar(select(LinkBackfill.below).where(LinkBackfill.id == 1))
-    if not below or below <= 1:
+    if below is None or below <= 1:  # no row: the store was empty at migration 0008
         return []
     rows = session.execute(
         select(Article.id, Article.title, Article.minhash, Article.sort_time)

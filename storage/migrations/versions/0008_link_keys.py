@@ -42,8 +42,10 @@ def upgrade() -> None:
         sa.Column("below", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
     )
+    # no row (a new, empty store): nothing to backfill
     op.execute(
-        "INSERT INTO link_backfill (id, below) SELECT 1, coalesce(max(id), 0) + 1 FROM articles"
+        "INSERT INTO link_backfill (id, below) "
+        "SELECT 1, max(id) + 1 FROM articles HAVING count(*) > 0"
     )
 
 
