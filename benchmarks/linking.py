@@ -3,11 +3,12 @@
 Usage::
 
     .venv/bin/python benchmarks/linking.py --sizes 10000,100000 [--engine sqlite|postgresql]
-        [--reports 400] [--rate 3000] [--work /tmp/briefbot_linking] [--keep]
+        [--reports 400] [--rate 3000] [--work /tmp/briefbot_linking]
 
 For each size:
 
-1. builds a store with ``storage.bulk`` (what ``benchmarks/scale.py`` uses): N background
+1. builds a store with ``storage.bulk`` (what ``benchmarks/scale.py`` uses; then VACUUM
+   ANALYZE on PostgreSQL, as autovacuum would soon do): N background
    articles, ``benchmarks/corpus.py`` recombinations of the BBC dev set and the seeds at
    ``--rate`` articles a day, and among them, in time order, ``--reports`` originals: CNN/
    DailyMail dev articles through the real pipeline (``derive_document``). A background
@@ -164,6 +165,10 @@ def build(url: str, size: int, cases: list[dict[str, Any]], rate: float, seed: i
     try:
         build_context(Settings(database_url=url)).sessions.kw["bind"].dispose()  # migrate
         bulk_insert(engine, documents())
+        if engine.dialect.name == "postgresql":  # what autovacuum does soon after a bulk load
+            with engine.connect() as connection:
+                connection = connection.execution_options(isolation_level="AUTOCOMMIT")
+                connection.exec_driver_sql("VACUUM ANALYZE")
     finally:
         engine.dispose()
     return time.perf_counter() - start

@@ -177,11 +177,7 @@ class TopicCount(Base):
 
 
 class LinkKey(Base):
-    """One link key of an article (an LSH band or a headline term; issue 15).
-
-    Ingest finds a new article's story by looking its keys up within a time window
-    (``ix_link_keys_key_time``), instead of holding recent articles in memory.
-    """
+    """One link key of an article (an LSH band or a headline term), looked up by time window."""
 
     __tablename__ = "link_keys"
     __table_args__ = (
