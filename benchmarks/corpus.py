@@ -38,6 +38,7 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy.orm import Session, sessionmaker  # noqa: E402
 
+from briefings.stories.linking import link_keys  # noqa: E402
 from briefings.topics.taxonomy import Taxonomy  # noqa: E402
 from storage import documents  # noqa: E402
 from storage.bulk import BulkDocument, bulk_insert  # noqa: E402
@@ -109,23 +110,32 @@ def load_bases(cnndm: Path = CNNDM, bbc: Path = BBC, seeds: Path | None = SEEDS)
     return bases
 
 
-def generate(n: int, *, seed: int = 7, end: datetime = DEFAULT_END) -> Iterator[dict[str, str]]:
+def generate(
+    n: int,
+    *,
+    seed: int = 7,
+    end: datetime = DEFAULT_END,
+    days: float = 365,
+    bases: list[Base] | None = None,
+) -> Iterator[dict[str, str]]:
     """Yield ``n`` synthetic articles, deterministically for a given ``seed``.
 
     Args:
         n: how many articles.
         seed: RNG seed; same seed, same articles.
-        end: the newest publication time; articles spread over the 365 days before it.
+        end: the newest publication time; articles spread over the ``days`` before it.
+        days: how many days the articles span.
+        bases: the real articles to recombine (default: :func:`load_bases`).
     """
     rng = random.Random(seed)
-    bases = load_bases()
+    bases = bases or load_bases()
     by_category: dict[str, list[Base]] = {}
     for base in bases:
         by_category.setdefault(base.category, []).append(base)
     title_words = [base.title.split() for base in bases]
     used: set[tuple[str, str]] = set()
     recent: list[dict[str, str]] = []  # a window of earlier articles to rewrite
-    span = 365 * 24 * 3600
+    span = days * 24 * 3600
     for i in range(n):
         published = end - timedelta(seconds=int(span * (1 - (i + rng.random()) / n)))
         source = rng.choice(OUTLETS)
@@ -289,6 +299,7 @@ def bulk_article(
         language="en",
         minhash=None,
         topics=list(topics),
+        link_keys=link_keys(title, None),  # headline terms (no signature: no band keys)
     )
 
 

@@ -67,7 +67,11 @@ def build_context(settings: Settings, *, read_only: bool = False) -> AppContext:
     taxonomy = load_taxonomy(extra=settings.topics_file)
     if not read_only:
         sync_topics(sessions, taxonomy)
-    config = PipelineConfig(taxonomy=taxonomy, summarizer=settings.summarizer)
+    config = PipelineConfig(
+        taxonomy=taxonomy,
+        summarizer=settings.summarizer,
+        story_window_days=settings.story_window_days,
+    )
     return AppContext(settings, sessions, taxonomy, Ingestor(sessions, config))
 
 

@@ -44,6 +44,7 @@ class Settings:
     alerts_per_hour: int = 6  # alert messages per chat per rolling hour (issue 14)
     alert_batch_stories: int = 5  # stories listed in one alert; the rest behind a button
     retention_days: int = 30
+    story_window_days: int = 7  # reports this many days apart can still be one story (issue 15)
     max_upload_bytes: int = 20 * 1024 * 1024
     webhook_url: str | None = None
     webhook_secret: str | None = field(default=None, repr=False)
@@ -108,6 +109,9 @@ class Settings:
                 get("ALERT_BATCH_STORIES"), defaults.alert_batch_stories, "ALERT_BATCH_STORIES"
             ),
             retention_days=_int(get("RETENTION_DAYS"), defaults.retention_days, "RETENTION_DAYS"),
+            story_window_days=_int(
+                get("STORY_WINDOW_DAYS"), defaults.story_window_days, "STORY_WINDOW_DAYS"
+            ),
             max_upload_bytes=_int(
                 get("MAX_UPLOAD_BYTES"), defaults.max_upload_bytes, "MAX_UPLOAD_BYTES"
             ),

@@ -21,9 +21,8 @@ from briefings.inputs import (
     read_file,
     storable_path,
 )
+from briefings.linker import backfill_keys, find_story
 from briefings.pipeline import PipelineConfig, derive_document
-from briefings.stories.duplicates import NearDuplicateIndex
-from briefings.stories.events import EventIndex, event_index, event_key
 from briefings.topics.trending import idf_rarity, trending_terms
 from storage import documents as docs
 from storage import recent
@@ -34,9 +33,6 @@ log = logging.getLogger(__name__)
 
 TRENDING_WINDOW = timedelta(days=2)
 TRENDING_MAX_ARTICLES = 5000
-# newest articles compared with a new one for near-duplicates and same events: the
-# in-memory indexes cost ~20 MB per 1,000 articles, so this bounds the worker's memory
-RECENT_ARTICLES = 2_000
 
 
 class Ingestor:
@@ -61,9 +57,10 @@ class Ingestor:
         self.session_factory = session_factory
         self.config = config
         self.dry_run = dry_run
-        self._near: NearDuplicateIndex | None = None
-        self._events: EventIndex | None = None
-        # one ingest at a time: the caches above are the worker's, not shared between threads
+        # a new article is linked to stories stored up to this far from its time
+        self.story_window = timedelta(days=config.story_window_days)
+        self._keyed = False  # the store's older articles have their link keys (backfill)
+        # one ingest at a time: one worker's writes, not interleaved between threads
         self._lock = threading.RLock()
         self._depth = 0  # nesting of exclusive(): the outermost one opens a dry run's rehearsal
 
@@ -99,8 +96,7 @@ class Ingestor:
                 yield
             finally:
                 self.session_factory = store
-                self._near = None  # the caches hold ids that were never committed
-                self._events = None
+                self._keyed = False  # a backfill in the rehearsal did not reach the store
 
     @property
     def busy(self) -> bool:
@@ -229,6 +225,11 @@ class Ingestor:
     ) -> FileResult:
         """Store a document's articles in one transaction, updating earlier ones in place."""
         result = FileResult(name, "ingested")
+        if not self._keyed:
+            backfilled = backfill_keys(self.session_factory)
+            if backfilled:
+                log.info("gave %d earlier articles their story link keys", backfilled)
+            self._keyed = True
         with self._transaction() as session:
             document = docs.upsert_document(
                 session, content_hash=digest, path=name, raw=data, file_time=file_time
@@ -237,7 +238,6 @@ class Ingestor:
             previous_by_hash = {article.content_hash: article for article in document.articles}
             elsewhere = docs.existing_hashes(session, (a.content_hash for a in derived))
             taken_uids = docs.articles_by_uid(session, (a.uid for a in derived))
-            near = self._near_index(session)
             kept: set[int] = set()
             used: set[str] = set()  # uids given out in this dump
             seen: set[str] = set()  # content hashes stored from this dump
@@ -266,15 +266,13 @@ class Ingestor:
                 used.update((new.uid, uid))
                 seen.add(new.content_hash)
                 new = replace(new, uid=uid)
-                story_id = self._story_for(session, near, new, existing)
+                story_id = self._story_for(session, new, existing)
                 stored = docs.store_article(
                     session, document, new, position=position, story_id=story_id, existing=existing
                 )
                 kept.add(stored.id)
                 if self.dry_run:
                     result.articles.append(new)
-                if new.minhash:
-                    near.add((stored.id, story_id), new.minhash)
                 result.stored += 1
             for article in list(document.articles):
                 if article.id not in kept:
@@ -284,44 +282,13 @@ class Ingestor:
             docs.mark_document(session, document, status=result.status)
         return result
 
-    def _story_for(
-        self,
-        session: Session,
-        near: NearDuplicateIndex,
-        new: docs.NewArticle,
-        existing: Article | None,
-    ) -> int:
+    def _story_for(self, session: Session, new: docs.NewArticle, existing: Article | None) -> int:
         if existing is not None and existing.story_id is not None:
             return existing.story_id
-        if self._events is None:
-            self._events = event_index(recent.event_rows(session, RECENT_ARTICLES))
-        key = event_key(new.title, new.keyphrases, new.published or datetime.now(UTC))
-        story_id: int | None = None
-        if new.minhash:
-            matches = near.query(new.minhash)  # keys are (article id, story id), best first
-            if matches:
-                story_id = int(matches[0][1])  # type: ignore[index]
-        if story_id is None:
-            story_id = self._events.match(key)  # the same event reported elsewhere
-        if story_id is None:
-            story_id = docs.new_story(session).id
-        self._events.add(key, story_id)
-        return story_id
-
-    def _near_index(self, session: Session) -> NearDuplicateIndex:
-        # bounded memory: the LSH index forgets its oldest entries; the event index (no
-        # removal) is rebuilt from the newest articles once it holds 1.5× the window
-        if self._near is not None:
-            self._near.evict_oldest(RECENT_ARTICLES)
-        if self._events is not None and len(self._events) > RECENT_ARTICLES * 3 // 2:
-            self._events = None
-        if self._near is None:
-            index = NearDuplicateIndex()
-            for article_id, story_id, signature in recent.signatures(session, RECENT_ARTICLES):
-                if story_id is not None:
-                    index.add((article_id, story_id), signature)
-            self._near = index
-        return self._near
+        when = new.published or (existing.sort_time if existing else datetime.now(UTC))
+        own = existing.id if existing is not None else None
+        story_id = find_story(session, new, when, self.story_window, exclude=own)
+        return story_id if story_id is not None else docs.new_story(session).id
 
     def _record_error(
         self, name: str, data: bytes | None, reason: str, file_time: datetime | None
@@ -336,8 +303,6 @@ class Ingestor:
             )
             if document.status != "ingested":
                 docs.mark_document(session, document, status="error", error=reason)
-        self._near = None  # the failed transaction may have left the cache ahead of the store
-        self._events = None
         return FileResult(name, "error", error=reason)
 
     def refresh_trending(self, now: datetime | None = None) -> None:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from briefings.stories.duplicates import content_hash, minhash_signature
+from briefings.stories.linking import DEFAULT_WINDOW_DAYS, link_keys
 from briefings.summary.headline import build_headline, is_fallback_title
 from briefings.summary.keyphrases import keyphrases
 from briefings.summary.summarise import summarise
@@ -33,12 +34,15 @@ class PipelineConfig:
         taxonomy: topics to tag with.
         summarizer: summariser name (see ``briefings.summary.summarise.SUMMARIZERS``).
         summary_sentences: sentences per summary.
+        story_window_days: how many days apart two reports of one story may be and still
+            be linked by ingest (``STORY_WINDOW_DAYS``).
     """
 
     taxonomy: Taxonomy
     summarizer: str = "briefbot"
     summary_sentences: int = SUMMARY_SENTENCES
     boilerplate_lines: frozenset[str] = field(default_factory=frozenset)
+    story_window_days: int = DEFAULT_WINDOW_DAYS
 
 
 def stable_uid(article: ParsedArticle) -> str:
@@ -91,6 +95,7 @@ def derive_article(parsed: ParsedArticle, config: PipelineConfig) -> NewArticle:
     )
     # Identity and fingerprints come from the article as read, so that a better built
     # headline never changes a stored article's uid or breaks its duplicate links.
+    signature = minhash_signature(parsed.title + "\n" + parsed.body)
     return NewArticle(
         uid=stable_uid(parsed),
         content_hash=content_hash(parsed.title + "\n" + parsed.body),
@@ -104,8 +109,9 @@ def derive_article(parsed: ParsedArticle, config: PipelineConfig) -> NewArticle:
         summary=summary,
         keyphrases=keyphrases(title, parsed.body),
         language=language,
-        minhash=minhash_signature(parsed.title + "\n" + parsed.body),
+        minhash=signature,
         topics=config.taxonomy.classify(title, parsed.body),
+        link_keys=link_keys(title, signature),
     )
 
 

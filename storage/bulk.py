@@ -1,14 +1,15 @@
 """Bulk loading of many articles into a migrated store (benchmarks, archive imports).
 
 :func:`bulk_insert` writes the same rows :mod:`storage.documents` writes (documents,
-stories, articles, topics) into the schema the migrations built, only faster: secondary
-indexes and the FTS5 triggers are dropped for the load and recreated once afterwards
+stories, articles, topics, link keys) into the schema the migrations built, only faster:
+secondary indexes and the FTS5 triggers are dropped for the load and recreated once afterwards
 (their DDL is read back from the database, so the store ends with exactly the schema it
 started with), rows go in with ``executemany`` on SQLite and ``COPY`` on PostgreSQL,
 and the full-text index is built once at the end (FTS5 ``rebuild``; GIN ``CREATE
 INDEX``). The topic counts (:mod:`storage.topic_counts`) are rebuilt afterwards too.
 
-It is not the ingest path: no deduplication, no story linking, and a transaction per
+It is not the ingest path: no deduplication, no story linking (the articles' given
+``link_keys`` are stored, so later ingests link to them), and a transaction per
 batch of articles, not per document (a failed load leaves the batches before it, with
 the indexes restored). Ids are assigned here, above the store's current maximum: one
 loader at a time.
@@ -25,10 +26,10 @@ from typing import Any
 from sqlalchemy import Connection, Engine, func, insert, select, text
 
 from storage.documents import NewArticle
-from storage.models import Article, ArticleTopic, SourceDocument, Story
+from storage.models import Article, ArticleTopic, LinkKey, SourceDocument, Story
 from storage.topic_counts import rebuild_topic_counts
 
-_TABLES = ("articles", "article_topics")
+_TABLES = ("articles", "article_topics", "link_keys")
 BATCH = 20_000  # articles per executemany / COPY round
 
 
@@ -142,6 +143,11 @@ def _batches(
                 {"article_id": ids.article, "topic_slug": slug, "score": score}
                 for slug, score in new.topics
             )
+            sort_time = rows["articles"][-1]["sort_time"]
+            rows["link_keys"].extend(
+                {"article_id": ids.article, "key": key, "sort_time": sort_time}
+                for key in new.link_keys
+            )
         if len(rows["articles"]) >= size:
             yield rows
             rows = _empty()
@@ -150,7 +156,13 @@ def _batches(
 
 
 def _empty() -> dict[str, list[dict[str, Any]]]:
-    return {"source_documents": [], "stories": [], "articles": [], "article_topics": []}
+    return {
+        "source_documents": [],
+        "stories": [],
+        "articles": [],
+        "article_topics": [],
+        "link_keys": [],
+    }
 
 
 def _article_row(
@@ -184,6 +196,7 @@ _MODELS = {
     "stories": Story,
     "articles": Article,
     "article_topics": ArticleTopic,
+    "link_keys": LinkKey,
 }
 
 
@@ -212,7 +225,7 @@ def _drop_deferred(connection: Connection) -> list[str]:
         rows = connection.execute(
             text(
                 "SELECT type, name, sql FROM sqlite_master WHERE type IN ('index', 'trigger') "
-                "AND tbl_name IN ('articles', 'article_topics') AND sql IS NOT NULL "
+                f"AND tbl_name IN {_TABLES!r} AND sql IS NOT NULL "
                 "ORDER BY type, name"
             )
         ).all()
@@ -223,8 +236,8 @@ def _drop_deferred(connection: Connection) -> list[str]:
     rows = connection.execute(
         text(
             "SELECT i.indexname, i.indexdef FROM pg_indexes i "
-            "WHERE i.schemaname = current_schema() AND i.tablename IN ('articles', "
-            "'article_topics') AND NOT EXISTS (SELECT 1 FROM pg_constraint c "
+            f"WHERE i.schemaname = current_schema() AND i.tablename IN {_TABLES!r} "
+            "AND NOT EXISTS (SELECT 1 FROM pg_constraint c "
             "WHERE c.conname = i.indexname) ORDER BY i.indexname"
         )
     ).all()

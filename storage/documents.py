@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from storage.links import set_keys
 from storage.models import (
     Article,
     ArticleTopic,
@@ -42,6 +43,8 @@ class NewArticle:
     language: str | None
     minhash: bytes | None
     topics: list[tuple[str, float]] = field(default_factory=list)
+    # how ingest finds it again (briefings.stories.linking.link_keys; storage.links)
+    link_keys: list[int] = field(default_factory=list)
 
 
 def document_by_hash(session: Session, content_hash: str) -> SourceDocument | None:
@@ -206,6 +209,7 @@ def store_article(
         ArticleTopic(article_id=article.id, topic_slug=slug, score=score)
         for slug, score in new.topics
     )
+    set_keys(session, article.id, article.sort_time, new.link_keys, new=existing is None)
     note_article(session, article)
     return article
 

@@ -176,6 +176,37 @@ class TopicCount(Base):
         return f"TopicCount({self.topic_slug!r}, {self.hour!r}, {self.leads!r})"
 
 
+class LinkKey(Base):
+    """One link key of an article (an LSH band or a headline term), looked up by time window."""
+
+    __tablename__ = "link_keys"
+    __table_args__ = (
+        Index("ix_link_keys_key_time", "key", "sort_time", "article_id"),
+        {"sqlite_with_rowid": False},
+    )
+
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True
+    )
+    key: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    sort_time: Mapped[datetime] = mapped_column(UTCDateTime())  # the article's, for the window
+
+    def __repr__(self) -> str:
+        return f"LinkKey({self.article_id!r}, {self.key!r})"
+
+
+class LinkBackfill(Base):
+    """Articles stored before link keys existed (0008) and not yet given theirs."""
+
+    __tablename__ = "link_backfill"
+
+    id: Mapped[int] = mapped_column(primary_key=True)  # one row
+    below: Mapped[int] = mapped_column(Integer)  # articles with a smaller id may lack keys
+
+    def __repr__(self) -> str:
+        return f"LinkBackfill(below={self.below!r})"
+
+
 class TrendingTerm(Base):
     """A term many recent stories share, recomputed after each ingest."""
 

@@ -1,46 +1,13 @@
-"""The newest stored articles, as ingest's caches and trending terms read them."""
+"""The newest stored articles, as trending terms read them."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from storage.models import Article
-
-
-def signatures(session: Session, limit: int) -> list[tuple[int, int | None, bytes]]:
-    """(article id, story id, MinHash signature) of the newest ``limit`` signed articles.
-
-    Args:
-        session: an open session.
-        limit: how many articles (newest ids first).
-    """
-    rows = session.execute(
-        select(Article.id, Article.story_id, Article.minhash)
-        .where(Article.minhash.is_not(None))
-        .order_by(Article.id.desc())
-        .limit(limit)
-    )
-    return [(article_id, story_id, sig) for article_id, story_id, sig in rows if sig is not None]
-
-
-def event_rows(session: Session, limit: int) -> list[tuple[int, str, Sequence[str], datetime]]:
-    """(story id, title, keyphrases, sort time) of the newest ``limit`` articles, oldest first.
-
-    Args:
-        session: an open session.
-        limit: how many articles (newest ids) to return.
-    """
-    rows = session.execute(
-        select(Article.story_id, Article.title, Article.keyphrases, Article.sort_time)
-        .where(Article.story_id.is_not(None))
-        .order_by(Article.id.desc())
-        .limit(limit)
-    ).all()
-    return [(int(sid), title, phrases or [], when) for sid, title, phrases, when in reversed(rows)]
 
 
 def texts_since(

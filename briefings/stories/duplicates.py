@@ -3,7 +3,8 @@
 Exact duplicates share :func:`content_hash` (case-, punctuation- and whitespace-blind).
 Near duplicates (the same wire story in two outlets, a story updated with a paragraph)
 share many word 5-shingles; :func:`minhash_signature` estimates that Jaccard similarity
-and :class:`NearDuplicateIndex` finds candidates with LSH.
+and LSH bands (:func:`band_ranges`) propose candidates: ingest looks the bands up in the
+store (:mod:`briefings.stories.linking`), :class:`NearDuplicateIndex` holds them in memory.
 """
 
 from __future__ import annotations
@@ -122,8 +123,19 @@ def _bands(threshold: float, num_perm: int) -> tuple[int, int]:
     return lsh.b, lsh.r
 
 
+def band_ranges(num_perm: int, threshold: float = DEFAULT_THRESHOLD) -> list[tuple[int, int]]:
+    """Byte ranges of a signature's LSH bands, as :class:`NearDuplicateIndex` bands it.
+
+    Args:
+        num_perm: the signatures' number of permutations.
+        threshold: the similarity the bands are tuned for.
+    """
+    bands, rows = _bands(threshold, num_perm)
+    return [(8 * rows * band, 8 * rows * (band + 1)) for band in range(bands)]
+
+
 class NearDuplicateIndex:
-    """In-memory LSH index of signatures; rebuild it from the stored signatures at start-up.
+    """In-memory LSH index of signatures (ingest uses the store's band keys instead).
 
     Args:
         threshold: Jaccard similarity above which two texts count as the same story.

@@ -4,8 +4,9 @@ Near-duplicates (the same wire copy) are linked by MinHash in :mod:`briefings.st
 Rewritten reports of the same event share far fewer 5-shingles but still share their
 headline's key words and their names ("Trump", "Greenland", "Denmark"). :func:`same_event`
 scores that overlap for two articles published within :data:`EVENT_WINDOW` of each other;
-:class:`EventIndex` finds the best earlier story for a new article through an inverted
-index of those terms, so ingest stays fast on a large store.
+:func:`best_event` picks the best earlier story among candidates that share an uncommon
+headline term: ingest finds them through the store's headline-term keys
+(:mod:`briefings.stories.linking`), :class:`EventIndex` through postings in memory.
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ __all__ = [
     "EVENT_WINDOW",
     "EventIndex",
     "EventKey",
-    "event_index",
+    "best_event",
+    "common_limit",
     "event_key",
     "event_score",
     "same_event",
@@ -189,29 +191,50 @@ class EventIndex:
 
     def match(self, key: EventKey) -> int | None:
         """Return the story of the best same-event earlier article, or None."""
-        limit = max(COMMON_MIN, int(len(self._keys) * COMMON_SHARE))
+        limit = common_limit(len(self._keys))
         common = frozenset(t for t in key.title if len(self._postings.get(t, ())) > limit)
         # a match shares at least one uncommon headline word: only those propose candidates
         candidates: set[int] = set()
         for term in key.title - common:
             candidates.update(self._postings.get(term, ()))
-        best: tuple[float, int] | None = None
-        for position in candidates:
-            other, story_id = self._keys[position]
-            score = event_score(key, other, window=self.window, common=common)
-            if score >= self.threshold and (best is None or score > best[0]):
-                best = (score, story_id)
-        return best[1] if best else None
+        return best_event(
+            key,
+            (self._keys[position] for position in candidates),
+            common=common,
+            window=self.window,
+            threshold=self.threshold,
+        )
 
 
-def event_index(rows: Iterable[tuple[int, str, Sequence[str], datetime]]) -> EventIndex:
-    """Build an :class:`EventIndex` over stored articles, oldest first.
+def common_limit(indexed: int) -> int:
+    """Postings above which a headline word is common, among ``indexed`` articles.
 
     Args:
-        rows: (story id, title, keyphrases, sort time) per article, e.g.
-            :func:`storage.recent.event_rows`.
+        indexed: how many articles the postings were counted over.
     """
-    index = EventIndex()
-    for story_id, title, keyphrases, when in rows:
-        index.add(event_key(title, keyphrases, when), story_id)
-    return index
+    return max(COMMON_MIN, int(indexed * COMMON_SHARE))
+
+
+def best_event(
+    key: EventKey,
+    candidates: Iterable[tuple[EventKey, int]],
+    *,
+    common: frozenset[str] = frozenset(),
+    window: timedelta = EVENT_WINDOW,
+    threshold: float = EVENT_THRESHOLD,
+) -> int | None:
+    """The story of the candidate that best reports the same event as ``key``, or None.
+
+    Args:
+        key: the new article's key.
+        candidates: (key, story id) of earlier articles.
+        common: headline words too frequent to identify an event (see :func:`event_score`).
+        window: the largest time difference of reports about one event.
+        threshold: the score from which they count as one story.
+    """
+    best: tuple[float, int] | None = None
+    for other, story_id in candidates:
+        score = event_score(key, other, window=window, common=common)
+        if score >= threshold and (best is None or score > best[0]):
+            best = (score, story_id)
+    return best[1] if best else None
