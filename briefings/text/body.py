@@ -94,18 +94,26 @@ def comments_start(infos: Sequence[LineInfo], start: int = 0, stop: int | None =
 
 
 def _looks_like_thread(infos: Sequence[LineInfo]) -> bool:
-    """Comments come with per-post headers: "jdoe says:", "Nov 19, 2019 at 6:34 am"."""
+    """Comments come with per-post headers: "jdoe says:", "Nov 19, 2019 at 6:34 am", and
+    the first post starts right under the section header: a story that goes on after a
+    "Comments" button (the first header far below, after paragraphs) is no thread."""
     headers = 0
+    words = 0
     for info in infos:
         if info.label or info.timestamp:
             headers += 1
             if headers >= 3:
                 return True
+        elif info.prose and not headers:
+            words += info.words
+            if words >= _MIN_STORY_WORDS:
+                return False
     return False
 
 
 _LONG_LINE = 25
 _GAP_CAP = 3.0
+_GAP_RESET = 3.0
 
 
 def _trigrams(info: LineInfo) -> set[tuple[str, str, str]]:
@@ -172,13 +180,16 @@ def story_span(infos: Sequence[LineInfo]) -> tuple[int, int] | None:
             scores.append(0.5)
             gap = 0
             continue
+        if not x.words and sum(not y.words for y in infos[max(0, i - 2) : i + 3]) >= 3:
+            scores.append(0.0)  # chart axes, table figures: no evidence either way
+            continue
         score = line_score(x) * position_weight(i, n)
         if score <= 0:
             # Long stretches of furniture separate page regions: each further line
             # costs more, while a caption or two inside a story stays cheap.
             gap += 1
             score *= min(_GAP_CAP, 1.0 + 0.15 * gap)
-        else:
+        elif score >= _GAP_RESET:
             gap = 0
         scores.append(score)
     span = best_run(scores)
