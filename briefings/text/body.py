@@ -93,6 +93,44 @@ def comments_start(infos: Sequence[LineInfo], start: int = 0, stop: int | None =
     return stop
 
 
+_POST_WINDOW = 40
+_ATTRIBUTION = ("—", "–", "-", "~")
+_POST_HEADS = 3
+
+
+def _post_head(infos: Sequence[LineInfo], i: int) -> bool:
+    """A post's header ("jdoe · March 10, 2017 at 1:26 AM", "14:32", "Nov 19 at 6:34 am")
+    with the post's text right under it."""
+    info = infos[i]
+    if not info.timestamp or info.text.startswith(_ATTRIBUTION):
+        return False  # "— Jane Doe (@jdoe) November 18, 2019" closes an embedded post
+    return any(x.prose for x in infos[i + 1 : i + 3])
+
+
+def posts_start(infos: Sequence[LineInfo], start: int = 0, stop: int | None = None) -> int:
+    """Index of the first header of a list of dated posts (comments, a live feed, dated
+    teasers: ``_POST_HEADS`` or more headers each followed by its text, within
+    ``_POST_WINDOW`` lines) that follows at least ``_MIN_STORY_WORDS`` words of prose in
+    ``[start, stop)``, else ``stop``. A story's own timestamps come one at a time."""
+    stop = len(infos) if stop is None else stop
+    words = 0
+    heads = [i for i in range(start, stop) if _post_head(infos, i)]
+    k = 0
+    for i in range(start, stop):
+        info = infos[i]
+        if k < len(heads) and heads[k] == i:
+            if (
+                words >= _MIN_STORY_WORDS
+                and k + _POST_HEADS - 1 < len(heads)
+                and heads[k + _POST_HEADS - 1] < i + _POST_WINDOW
+            ):
+                return i
+            k += 1
+        if info.prose:
+            words += info.words
+    return stop
+
+
 def _looks_like_thread(infos: Sequence[LineInfo]) -> bool:
     """Comments come with per-post headers: "jdoe says:", "Nov 19, 2019 at 6:34 am", and
     the first post starts right under the section header: a story that goes on after a
@@ -196,7 +234,7 @@ def story_span(infos: Sequence[LineInfo]) -> tuple[int, int] | None:
     if span is None:
         return None
     # A comment thread right after the story reads like prose too: stop at its header.
-    end = comments_start(infos, span[0], span[1])
+    end = min(comments_start(infos, span[0], span[1]), posts_start(infos, span[0], span[1]))
     if end < span[1]:
         inner = best_run(scores[span[0] : end])
         if inner is not None:
