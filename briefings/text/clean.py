@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 from briefings.text.body import dated_list, story_span
 from briefings.text.inline import KICKER_WORDS, strip_inline
-from briefings.text.normalise import LineInfo, fix_text, line_info, norm_line
+from briefings.text.normalise import LineInfo, fix_text, line_info, norm_line, text_lines
 from briefings.text.patterns import LINK, STILLS
 
 _TEMPLATE_WORDS = 6
@@ -282,5 +282,5 @@ def clean(text: str, *, boilerplate_lines: frozenset[str] = frozenset()) -> str:
     Returns:
         The story text, paragraphs separated by a blank line; ``""`` when nothing is prose.
     """
-    lines = fix_text(text).split("\n")
+    lines = text_lines(fix_text(text))
     return "\n\n".join(clean_lines(lines, boilerplate_lines=boilerplate_lines))
