@@ -213,6 +213,14 @@ def keep_flags(
     for i, info in enumerate(infos):
         if keep[i] and info.key in dropped and stats.keys[info.key] >= 2:
             keep[i] = False
+    # A paragraph printed twice in the run (a summary box, a disclaimer under each chart)
+    # is read once: the first copy stays.
+    seen: set[str] = set()
+    for i, info in enumerate(infos):
+        if keep[i] and info.prose and stats.keys[info.key] >= 2:
+            if info.key in seen:
+                keep[i] = False
+            seen.add(info.key)
     # Drop trailing non-prose lines (a story ends with a paragraph, not a heading) and a
     # closing contact line ("Have a tip? Reach her at jane@example.com").
     for i in range(n - 1, -1, -1):
