@@ -111,10 +111,12 @@ def posts_start(infos: Sequence[LineInfo], start: int = 0, stop: int | None = No
     """Index of the first header of a list of dated posts (comments, a live feed, dated
     teasers: ``_POST_HEADS`` or more headers each followed by its text, within
     ``_POST_WINDOW`` lines) that follows at least ``_MIN_STORY_WORDS`` words of prose in
-    ``[start, stop)``, else ``stop``. A story's own timestamps come one at a time."""
+    ``[start, stop)``, else ``stop``. A story's own timestamps come one at a time. The list
+    may reach past ``stop``: the run often ends inside it."""
     stop = len(infos) if stop is None else stop
     words = 0
-    heads = [i for i in range(start, stop) if _post_head(infos, i)]
+    reach = min(len(infos), stop + _POST_WINDOW)  # the list may go on past the run
+    heads = [i for i in range(start, reach) if _post_head(infos, i)]
     k = 0
     for i in range(start, stop):
         info = infos[i]
