@@ -1,10 +1,12 @@
 """Where the story is: score each line, take the best run, cut comments and tails.
 
 The story of a page is the maximum-sum run of lines when prose lines score positive and
-page furniture negative (as in Finn et al.'s body-text extraction), with three
-refinements: long stretches of furniture cost progressively more, a comment thread after
-the story is cut at its header, and a small block hanging after a break of buttons
-(an "about us" blurb, a newsletter pitch) is trimmed.
+page furniture negative (as in Finn et al.'s body-text extraction), with these
+refinements: long stretches of furniture cost progressively more (only real text, not a
+line that barely scores, starts the count again), the figures of a chart or table weigh
+nothing either way, a comment thread after the story is cut at its header or, without
+one, where a list of dated posts begins, and a small block hanging after a break of
+buttons (an "about us" blurb, a newsletter pitch) is trimmed.
 """
 
 from __future__ import annotations
