@@ -86,10 +86,10 @@ _WRAP_END = frozenset(".!?…。！？:;")
 def text_lines(text: str) -> list[str]:
     """The non-empty, stripped lines of fixed text, hard-wrapped sentences joined.
 
-    Text copied from a ``<br>``-broken paragraph or a ``<pre>`` block breaks sentences
-    at a fixed width: a run of lines each going on from the one before (a lower-case
-    start after a long line that does not end a sentence) that ends a sentence is one
-    paragraph. Menus and link lists do not end like sentences; they stay lines.
+    Text copied from a paragraph broken with line-break tags, or from a preformatted
+    block, breaks sentences at a fixed width: a run of lines each going on from the one
+    before (a lower-case start after a long line that does not end a sentence) that ends
+    a sentence is one paragraph. Menus and link lists do not end like sentences; they stay lines.
 
     Args:
         text: text as :func:`fix_text` returns it.
