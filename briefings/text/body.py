@@ -1,10 +1,12 @@
 """Where the story is: score each line, take the best run, cut comments and tails.
 
 The story of a page is the maximum-sum run of lines when prose lines score positive and
-page furniture negative (as in Finn et al.'s body-text extraction), with three
-refinements: long stretches of furniture cost progressively more, a comment thread after
-the story is cut at its header, and a small block hanging after a break of buttons
-(an "about us" blurb, a newsletter pitch) is trimmed.
+page furniture negative (as in Finn et al.'s body-text extraction), with these
+refinements: long stretches of furniture cost progressively more (only real text, not a
+line that barely scores, starts the count again), the figures of a chart or table weigh
+nothing either way, a comment thread after the story is cut at its header or, without
+one, where a list of dated posts begins, and a small block hanging after a break of
+buttons (an "about us" blurb, a newsletter pitch) is trimmed.
 """
 
 from __future__ import annotations
@@ -93,19 +95,67 @@ def comments_start(infos: Sequence[LineInfo], start: int = 0, stop: int | None =
     return stop
 
 
+_POST_WINDOW = 40
+_ATTRIBUTION = ("—", "–", "-", "~")
+_POST_HEADS = 3
+
+
+def _post_head(infos: Sequence[LineInfo], i: int) -> bool:
+    """A post's header ("jdoe · March 10, 2017 at 1:26 AM", "14:32", "Nov 19 at 6:34 am")
+    with the post's text right under it."""
+    info = infos[i]
+    if not info.timestamp or info.text.startswith(_ATTRIBUTION):
+        return False  # "— Jane Doe (@jdoe) November 18, 2019" closes an embedded post
+    return any(x.prose for x in infos[i + 1 : i + 3])
+
+
+def posts_start(infos: Sequence[LineInfo], start: int = 0, stop: int | None = None) -> int:
+    """Index of the first header of a list of dated posts (comments, a live feed, dated
+    teasers: ``_POST_HEADS`` or more headers each followed by its text, within
+    ``_POST_WINDOW`` lines) that follows at least ``_MIN_STORY_WORDS`` words of prose in
+    ``[start, stop)``, else ``stop``. A story's own timestamps come one at a time. The list
+    may reach past ``stop``: the run often ends inside it."""
+    stop = len(infos) if stop is None else stop
+    words = 0
+    reach = min(len(infos), stop + _POST_WINDOW)  # the list may go on past the run
+    heads = [i for i in range(start, reach) if _post_head(infos, i)]
+    k = 0
+    for i in range(start, stop):
+        info = infos[i]
+        if k < len(heads) and heads[k] == i:
+            if (
+                words >= _MIN_STORY_WORDS
+                and k + _POST_HEADS - 1 < len(heads)
+                and heads[k + _POST_HEADS - 1] < i + _POST_WINDOW
+            ):
+                return i
+            k += 1
+        if info.prose:
+            words += info.words
+    return stop
+
+
 def _looks_like_thread(infos: Sequence[LineInfo]) -> bool:
-    """Comments come with per-post headers: "jdoe says:", "Nov 19, 2019 at 6:34 am"."""
+    """Comments come with per-post headers: "jdoe says:", "Nov 19, 2019 at 6:34 am", and
+    the first post starts right under the section header: a story that goes on after a
+    "Comments" button (the first header far below, after paragraphs) is no thread."""
     headers = 0
+    words = 0
     for info in infos:
         if info.label or info.timestamp:
             headers += 1
             if headers >= 3:
                 return True
+        elif info.prose and not headers:
+            words += info.words
+            if words >= _MIN_STORY_WORDS:
+                return False
     return False
 
 
 _LONG_LINE = 25
 _GAP_CAP = 3.0
+_GAP_RESET = 3.0
 
 
 def _trigrams(info: LineInfo) -> set[tuple[str, str, str]]:
@@ -172,20 +222,23 @@ def story_span(infos: Sequence[LineInfo]) -> tuple[int, int] | None:
             scores.append(0.5)
             gap = 0
             continue
+        if not x.words and sum(not y.words for y in infos[max(0, i - 2) : i + 3]) >= 3:
+            scores.append(0.0)  # chart axes, table figures: no evidence either way
+            continue
         score = line_score(x) * position_weight(i, n)
         if score <= 0:
             # Long stretches of furniture separate page regions: each further line
             # costs more, while a caption or two inside a story stays cheap.
             gap += 1
             score *= min(_GAP_CAP, 1.0 + 0.15 * gap)
-        else:
+        elif score >= _GAP_RESET:
             gap = 0
         scores.append(score)
     span = best_run(scores)
     if span is None:
         return None
     # A comment thread right after the story reads like prose too: stop at its header.
-    end = comments_start(infos, span[0], span[1])
+    end = min(comments_start(infos, span[0], span[1]), posts_start(infos, span[0], span[1]))
     if end < span[1]:
         inner = best_run(scores[span[0] : end])
         if inner is not None:

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 from briefings.text.body import dated_list, story_span
 from briefings.text.inline import KICKER_WORDS, strip_inline
-from briefings.text.normalise import LineInfo, fix_text, line_info, norm_line
+from briefings.text.normalise import LineInfo, fix_text, line_info, norm_line, text_lines
 from briefings.text.patterns import LINK, STILLS
 
 _TEMPLATE_WORDS = 6
@@ -213,6 +213,14 @@ def keep_flags(
     for i, info in enumerate(infos):
         if keep[i] and info.key in dropped and stats.keys[info.key] >= 2:
             keep[i] = False
+    # A paragraph printed twice in the run (a summary box, a disclaimer under each chart)
+    # is read once: the first copy stays.
+    seen: set[str] = set()
+    for i, info in enumerate(infos):
+        if keep[i] and info.prose and stats.keys[info.key] >= 2:
+            if info.key in seen:
+                keep[i] = False
+            seen.add(info.key)
     # Drop trailing non-prose lines (a story ends with a paragraph, not a heading) and a
     # closing contact line ("Have a tip? Reach her at jane@example.com").
     for i in range(n - 1, -1, -1):
@@ -282,5 +290,5 @@ def clean(text: str, *, boilerplate_lines: frozenset[str] = frozenset()) -> str:
     Returns:
         The story text, paragraphs separated by a blank line; ``""`` when nothing is prose.
     """
-    lines = fix_text(text).split("\n")
+    lines = text_lines(fix_text(text))
     return "\n\n".join(clean_lines(lines, boilerplate_lines=boilerplate_lines))

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping
 
-from briefings.text.normalise import fix_text, line_info
+from briefings.text.normalise import fix_text, line_info, text_lines
 
 MIN_DOCS = 5
 MIN_SHARE = 0.02
@@ -27,12 +27,10 @@ def candidate_keys(text: str) -> frozenset[str]:
         text: the decoded text of one dump.
     """
     keys = set()
-    for raw in fix_text(text).split("\n"):
-        line = raw.strip()
-        if line:
-            info = line_info(line)
-            if info.key and (not info.prose or info.cta):
-                keys.add(info.key)
+    for line in text_lines(fix_text(text)):
+        info = line_info(line)
+        if info.key and (not info.prose or info.cta):
+            keys.add(info.key)
     return frozenset(keys)
 
 

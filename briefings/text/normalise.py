@@ -78,6 +78,54 @@ def fix_text(text: str) -> str:
     return text
 
 
+_WRAP_CHARS = 40
+_WRAP_WORDS = 6
+_WRAP_END = frozenset(".!?…。！？:;")
+
+
+def text_lines(text: str) -> list[str]:
+    """The non-empty, stripped lines of fixed text, hard-wrapped sentences joined.
+
+    Text copied from a paragraph broken with line-break tags, or from a preformatted
+    block, breaks sentences at a fixed width: a run of lines each going on from the one
+    before (a lower-case start after a long line that does not end a sentence) that ends
+    a sentence is one paragraph. Menus and link lists do not end like sentences; they stay lines.
+
+    Args:
+        text: text as :func:`fix_text` returns it.
+    """
+    out: list[str] = []
+    chain: list[str] = []
+    for raw in text.split("\n"):
+        line = raw.strip()
+        if not line:
+            _flush(chain, out)
+            continue
+        if chain and not (_wraps(chain[-1]) and line[0].isalpha() and line[0].islower()):
+            _flush(chain, out)
+        chain.append(line)
+    _flush(chain, out)
+    return out
+
+
+def _wraps(line: str) -> bool:
+    """A long line that stops mid-sentence (a hard-wrapped paragraph's line)."""
+    return (
+        len(line) >= _WRAP_CHARS
+        and line[-1] not in _WRAP_END
+        and line.count(" ") >= _WRAP_WORDS - 1
+    )
+
+
+def _flush(chain: list[str], out: list[str]) -> None:
+    """Move ``chain`` to ``out``: one line when it ends a sentence, else line by line."""
+    if len(chain) > 1 and chain[-1].rstrip(_CLOSERS)[-1:] in _ENDERS:
+        out.append(" ".join(chain))
+    else:
+        out.extend(chain)
+    chain.clear()
+
+
 def norm_line(line: str) -> str:
     """Strip a line and collapse inner whitespace."""
     return _SPACES.sub(" ", line).strip()

@@ -35,7 +35,7 @@ from briefings.text.meta import (
     page_outlet,
     parse_time,
 )
-from briefings.text.normalise import LineInfo, fix_text, line_info, line_key
+from briefings.text.normalise import LineInfo, fix_text, line_info, line_key, text_lines
 from briefings.text.pages import page_starts
 
 _LOOKAHEAD = 8
@@ -254,13 +254,11 @@ def split_dump(
     """
     cache: dict[str, LineInfo] = {}  # menus and captions repeat: classify each text once
     infos = []
-    for raw in fix_text(text).split("\n"):
-        line = raw.strip()
-        if line:
-            info = cache.get(line)
-            if info is None:
-                info = cache[line] = line_info(line)
-            infos.append(info)
+    for line in text_lines(fix_text(text)):
+        info = cache.get(line)
+        if info is None:
+            info = cache[line] = line_info(line)
+        infos.append(info)
     if not infos:
         return []
     stats = file_stats(infos)
