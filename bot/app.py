@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -65,7 +66,8 @@ def build_context(settings: Settings, *, read_only: bool = False) -> AppContext:
     if not read_only:
         sync_topics(sessions, taxonomy)
     config = PipelineConfig(taxonomy=taxonomy, summarizer=settings.summarizer)
-    return AppContext(settings, sessions, taxonomy, Ingestor(sessions, config))
+    lease = timedelta(seconds=settings.ingest_lease_seconds)
+    return AppContext(settings, sessions, taxonomy, Ingestor(sessions, config, lease=lease))
 
 
 def ingest_seeds_if_empty(ctx: AppContext) -> int:

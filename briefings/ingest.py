@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -21,22 +22,21 @@ from briefings.inputs import (
     read_file,
     storable_path,
 )
+from briefings.linking import StoryLinker
 from briefings.pipeline import PipelineConfig, derive_document
-from briefings.stories.duplicates import NearDuplicateIndex
-from briefings.stories.events import EventIndex, event_index, event_key
 from briefings.topics.trending import idf_rarity, trending_terms
 from storage import documents as docs
 from storage import recent
-from storage.models import Article
+from storage.ingest_queue import IngestClaims, ingest_transaction
 from storage.rehearsal import rehearsal
 
 log = logging.getLogger(__name__)
 
 TRENDING_WINDOW = timedelta(days=2)
 TRENDING_MAX_ARTICLES = 5000
-# newest articles compared with a new one for near-duplicates and same events: the
-# in-memory indexes cost ~20 MB per 1,000 articles, so this bounds the worker's memory
-RECENT_ARTICLES = 2_000
+# how long a claim on a document lasts unless renewed (a killed worker's file is taken over
+# this long after it stopped renewing)
+DEFAULT_LEASE = timedelta(seconds=60)
 
 
 class Ingestor:
@@ -48,7 +48,13 @@ class Ingestor:
         dry_run: the real ingest, store-side checks and duplicates across files included,
             in a rehearsal of the store (storage/rehearsal.py) that is thrown away:
             nothing is written, and each result lists the articles a real ingest would
-            store.
+            store. A dry run claims nothing and takes no lock: it writes nothing to share.
+        lease: how long this worker's claim on a document lasts unless renewed.
+
+    Several workers (processes, replicas) may ingest into one store at once: each claims a
+    document before deriving it and stores it under the store's ingest lock
+    (storage/ingest_queue.py), so no document is derived twice at once or lost, and story
+    linking sees every earlier document whichever worker stored it.
     """
 
     def __init__(
@@ -57,13 +63,14 @@ class Ingestor:
         config: PipelineConfig,
         *,
         dry_run: bool = False,
+        lease: timedelta = DEFAULT_LEASE,
     ) -> None:
         self.session_factory = session_factory
         self.config = config
         self.dry_run = dry_run
-        self._near: NearDuplicateIndex | None = None
-        self._events: EventIndex | None = None
-        # one ingest at a time: the caches above are the worker's, not shared between threads
+        self.claims = None if dry_run else IngestClaims(session_factory, lease)
+        self.linker = StoryLinker()
+        # one ingest at a time: the linker's caches are the worker's, not shared by threads
         self._lock = threading.RLock()
         self._depth = 0  # nesting of exclusive(): the outermost one opens a dry run's rehearsal
 
@@ -99,8 +106,7 @@ class Ingestor:
                 yield
             finally:
                 self.session_factory = store
-                self._near = None  # the caches hold ids that were never committed
-                self._events = None
+                self.linker.forget()  # the caches hold ids that were never committed
 
     @property
     def busy(self) -> bool:
@@ -112,9 +118,14 @@ class Ingestor:
 
     @contextmanager
     def _transaction(self) -> Iterator[Session]:
-        """One transaction, committed (in a dry run, to the rehearsal)."""
-        with self.session_factory() as session, session.begin():
-            yield session
+        """One transaction under the store's ingest lock, committed (in a dry run, to the
+        rehearsal, without the lock)."""
+        if self.dry_run:
+            with self.session_factory() as session, session.begin():
+                yield session
+        else:
+            with ingest_transaction(self.session_factory) as session:
+                yield session
 
     def ingest_paths(
         self,
@@ -135,29 +146,53 @@ class Ingestor:
         progress: Callable[[FileResult], None] | None,
     ) -> IngestReport:
         report = IngestReport()
+        claimed: list[tuple[int, Path]] = []  # being ingested by another worker
         for path in iter_input_files(paths):
-            try:
-                result = self.ingest_file(path, force=force)
-            except Exception as exc:  # even recording the failure failed: report, go on
-                log.debug("ingesting %s failed", path, exc_info=True)
-                result = FileResult(storable_path(path), "error", error=one_line(exc))
+            result = self._file_result(path, force, wait=False)
+            if result is None:  # come back to it once the others are done
+                claimed.append((len(report.files), path))
+                result = FileResult(storable_path(path), "claimed")
+            else:
+                self._progress(progress, result)
             report.files.append(result)
-            if progress:
-                progress(result)
+        for position, path in claimed:  # the other worker finishes it, or its lease runs out
+            waited = self._file_result(path, force, wait=True)
+            assert waited is not None  # waiting never gives up
+            report.files[position] = waited
+            self._progress(progress, waited)
         if report.stored and not self.dry_run:
             self.refresh_trending()
         log.info("%s finished: %s", "dry run" if self.dry_run else "ingest", report.summary_line())
         return report
 
+    @staticmethod
+    def _progress(progress: Callable[[FileResult], None] | None, result: FileResult) -> None:
+        if progress:
+            progress(result)
+
+    def _file_result(self, path: Path, force: bool, *, wait: bool) -> FileResult | None:
+        try:
+            return self._ingest_file(path, force, wait=wait)
+        except Exception as exc:  # even recording the failure failed: report, go on
+            log.debug("ingesting %s failed", path, exc_info=True)
+            return FileResult(storable_path(path), "error", error=one_line(exc))
+
     def ingest_file(self, path: Path, *, force: bool = False) -> FileResult:
         """Ingest one file; errors are recorded on its document and returned, not raised."""
+        result = self._ingest_file(path, force, wait=True)
+        assert result is not None
+        return result
+
+    def _ingest_file(self, path: Path, force: bool, *, wait: bool) -> FileResult | None:
         name = storable_path(path)
         try:
             data, file_time = read_file(path)
         except BadInput as exc:
             with self.exclusive():
                 return self._record_error(name, None, str(exc), None)
-        return self.ingest_bytes(name, data, file_time=file_time, force=force)
+        digest = hashlib.sha256(data).hexdigest()
+        with self.exclusive():
+            return self._ingest_bytes(name, data, digest, file_time, force, wait=wait)
 
     def ingest_bytes(
         self, name: str, data: bytes, *, file_time: datetime | None = None, force: bool = False
@@ -165,16 +200,41 @@ class Ingestor:
         """Ingest one document given as bytes (files, uploads from chat)."""
         digest = hashlib.sha256(data).hexdigest()
         with self.exclusive():
-            return self._ingest_bytes(name, data, digest, file_time, force)
+            result = self._ingest_bytes(name, data, digest, file_time, force, wait=True)
+        assert result is not None
+        return result
 
     def _ingest_bytes(
-        self, name: str, data: bytes, digest: str, file_time: datetime | None, force: bool
-    ) -> FileResult:
+        self,
+        name: str,
+        data: bytes,
+        digest: str,
+        file_time: datetime | None,
+        force: bool,
+        *,
+        wait: bool,
+    ) -> FileResult | None:
+        """Claim the document, derive and store it; None when another worker holds it and
+        ``wait`` is false."""
+        if not force and self._ingested(digest):
+            return FileResult(name, "unchanged")
+        if self.claims is None:
+            return self._derive_and_store(name, data, digest, file_time)
+        while not self.claims.claim(digest):
+            if not wait:
+                return None
+            time.sleep(min(1.0, self.claims.lease.total_seconds() / 10))
+            if not force and self._ingested(digest):  # the other worker stored it
+                return FileResult(name, "unchanged")
+        with self.claims.holding(digest):
+            if not force and self._ingested(digest):  # stored by a worker that just let go
+                return FileResult(name, "unchanged")
+            return self._derive_and_store(name, data, digest, file_time)
+
+    def _ingested(self, digest: str) -> bool:
         with self.session_factory() as session:
             known = docs.document_by_hash(session, digest)
-            if known is not None and known.status == "ingested" and not force:
-                return FileResult(name, "unchanged")
-        return self._derive_and_store(name, data, digest, file_time)
+            return known is not None and known.status == "ingested"
 
     def reingest(self, progress: Callable[[FileResult], None] | None = None) -> IngestReport:
         """Re-derive every stored document's articles with the current pipeline, in place.
@@ -237,7 +297,7 @@ class Ingestor:
             previous_by_hash = {article.content_hash: article for article in document.articles}
             elsewhere = docs.existing_hashes(session, (a.content_hash for a in derived))
             taken_uids = docs.articles_by_uid(session, (a.uid for a in derived))
-            near = self._near_index(session)
+            self.linker.catch_up(session)
             kept: set[int] = set()
             used: set[str] = set()  # uids given out in this dump
             seen: set[str] = set()  # content hashes stored from this dump
@@ -266,15 +326,14 @@ class Ingestor:
                 used.update((new.uid, uid))
                 seen.add(new.content_hash)
                 new = replace(new, uid=uid)
-                story_id = self._story_for(session, near, new, existing)
+                story_id = self.linker.story_for(session, new, existing)
                 stored = docs.store_article(
                     session, document, new, position=position, story_id=story_id, existing=existing
                 )
                 kept.add(stored.id)
                 if self.dry_run:
                     result.articles.append(new)
-                if new.minhash:
-                    near.add((stored.id, story_id), new.minhash)
+                self.linker.stored(stored.id, story_id, new.minhash)
                 result.stored += 1
             for article in list(document.articles):
                 if article.id not in kept:
@@ -283,45 +342,6 @@ class Ingestor:
             result.status = "ingested" if derived else "empty"
             docs.mark_document(session, document, status=result.status)
         return result
-
-    def _story_for(
-        self,
-        session: Session,
-        near: NearDuplicateIndex,
-        new: docs.NewArticle,
-        existing: Article | None,
-    ) -> int:
-        if existing is not None and existing.story_id is not None:
-            return existing.story_id
-        if self._events is None:
-            self._events = event_index(recent.event_rows(session, RECENT_ARTICLES))
-        key = event_key(new.title, new.keyphrases, new.published or datetime.now(UTC))
-        story_id: int | None = None
-        if new.minhash:
-            matches = near.query(new.minhash)  # keys are (article id, story id), best first
-            if matches:
-                story_id = int(matches[0][1])  # type: ignore[index]
-        if story_id is None:
-            story_id = self._events.match(key)  # the same event reported elsewhere
-        if story_id is None:
-            story_id = docs.new_story(session).id
-        self._events.add(key, story_id)
-        return story_id
-
-    def _near_index(self, session: Session) -> NearDuplicateIndex:
-        # bounded memory: the LSH index forgets its oldest entries; the event index (no
-        # removal) is rebuilt from the newest articles once it holds 1.5× the window
-        if self._near is not None:
-            self._near.evict_oldest(RECENT_ARTICLES)
-        if self._events is not None and len(self._events) > RECENT_ARTICLES * 3 // 2:
-            self._events = None
-        if self._near is None:
-            index = NearDuplicateIndex()
-            for article_id, story_id, signature in recent.signatures(session, RECENT_ARTICLES):
-                if story_id is not None:
-                    index.add((article_id, story_id), signature)
-            self._near = index
-        return self._near
 
     def _record_error(
         self, name: str, data: bytes | None, reason: str, file_time: datetime | None
@@ -336,8 +356,7 @@ class Ingestor:
             )
             if document.status != "ingested":
                 docs.mark_document(session, document, status="error", error=reason)
-        self._near = None  # the failed transaction may have left the cache ahead of the store
-        self._events = None
+        self.linker.forget()  # the failed transaction may have left the cache ahead of the store
         return FileResult(name, "error", error=reason)
 
     def refresh_trending(self, now: datetime | None = None) -> None:
@@ -347,7 +366,7 @@ class Ingestor:
         follow-ups carry is exactly what is trending. Bounded to the newest articles.
         """
         since = (now or datetime.now(UTC)) - TRENDING_WINDOW
-        with self.exclusive(), self.session_factory() as session, session.begin():
+        with self.exclusive(), self._transaction() as session:
             rows = recent.texts_since(session, since, limit=TRENDING_MAX_ARTICLES)
             model = self.config.taxonomy.model
             rarity = idf_rarity(model.idf) if model is not None else None

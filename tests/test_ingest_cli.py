@@ -123,7 +123,7 @@ def test_failed_store_leaves_no_half_written_rows(seeded_ctx, tmp_path: Path) ->
     ]
     dump.write_text("\n".join(json.dumps(line) for line in lines))
     calls = {"n": 0}
-    real = seeded_ctx.ingestor._story_for
+    real = seeded_ctx.ingestor.linker.story_for
 
     def explode(*args, **kwargs):  # type: ignore[no-untyped-def]
         calls["n"] += 1
@@ -131,7 +131,7 @@ def test_failed_store_leaves_no_half_written_rows(seeded_ctx, tmp_path: Path) ->
             raise RuntimeError("disk full")
         return real(*args, **kwargs)
 
-    seeded_ctx.ingestor._story_for = explode
+    seeded_ctx.ingestor.linker.story_for = explode
     result = seeded_ctx.ingestor.ingest_file(dump)
     assert result.status == "error" and "disk full" in (result.error or "")
     with seeded_ctx.sessions() as session:
@@ -140,7 +140,7 @@ def test_failed_store_leaves_no_half_written_rows(seeded_ctx, tmp_path: Path) ->
             select(SourceDocument.status).where(SourceDocument.path == str(dump))
         )
         assert status == "error"
-    seeded_ctx.ingestor._story_for = real
+    seeded_ctx.ingestor.linker.story_for = real
     assert seeded_ctx.ingestor.ingest_file(dump).stored == 2  # retried later, it lands
 
 
