@@ -85,7 +85,9 @@ def _store(url: str) -> dict[str, object]:
             "articles": len(hashes),
             "distinct": len(set(hashes)),
             "hashes": set(hashes),
-            "documents": dict(session.execute(select(SourceDocument.path, SourceDocument.status)).all()),
+            "documents": dict(
+                session.execute(select(SourceDocument.path, SourceDocument.status)).all()
+            ),
             "greenland": {sid for title, sid in titles.items() if "Greenland" in title},
             "stories": session.scalar(select(func.count(Story.id))),
             "claims": session.scalar(select(func.count()).select_from(IngestClaim)),
@@ -117,7 +119,7 @@ def test_two_workers_over_one_folder_store_every_article_once(
     documents = both["documents"]
     assert isinstance(documents, dict) and len(documents) == len(files) - 1
     assert sorted(documents.values()).count("ingested") == len(files) - 2
-    assert len(both["greenland"]) == 1  # the two seed pieces are still one story  # type: ignore[arg-type]
+    assert len(both["greenland"]) == 1  # the two seed pieces: still one story
     assert both["stories"] == alone["stories"]
     assert both["claims"] == 0  # every claim given back
 
