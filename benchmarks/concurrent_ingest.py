@@ -8,9 +8,11 @@ Usage::
 Writes a synthetic corpus (benchmarks/corpus.py: real CNN/DM and BBC articles recombined,
 some rewritten by another outlet so stories have several articles) as JSON Lines dumps,
 then for each worker count starts that many ``briefbot ingest --format jsonl FOLDER``
-processes at once over the same folder, on a fresh PostgreSQL schema (migrated first, not
-timed), and prints wall time, articles/s and files/s (wall time includes each process's
-start-up, about 2 s), with the machine's load average. Then it checks the store: every
+processes at once over the same folder (``bot.cli.main`` with timers around deriving,
+storing, waiting for the ingest lock and claiming), on a fresh PostgreSQL schema (migrated
+first, not timed), and prints wall time, articles/s and files/s (wall time includes each
+process's start-up: imports and loading the topic model), the same without start-up, the
+timers per worker, and the machine's load average. Then it checks the store: every
 article once (no content hash twice, the same set of hashes whatever the worker count),
 every file stored by exactly one worker and none lost, no claim left, and story linking
 (the share of same-title rewrites that joined their original's story).
@@ -26,10 +28,11 @@ import sys
 import time
 import uuid
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+STARTED = time.perf_counter()
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -37,7 +40,7 @@ import sqlalchemy as sa  # noqa: E402
 
 from benchmarks.corpus import write_corpus  # noqa: E402
 
-BRIEFBOT = str(Path(sys.executable).with_name("briefbot"))
+BRIEFBOT = str(Path(sys.executable).with_name("briefbot"))  # for the (untimed) migration
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 
@@ -55,6 +58,7 @@ class Run:
     stories: int
     rewrites_linked: tuple[int, int]  # same-title pairs in one story, all such pairs
     load: tuple[float, float]  # 1-minute load average before and after
+    timers: list[dict[str, float]] = field(default_factory=list)  # per worker, seconds
 
 
 def _env(url: str) -> dict[str, str]:
@@ -72,7 +76,7 @@ def _run(base_url: str, folder: Path, files: list[Path], workers: int) -> Run:
         subprocess.run([BRIEFBOT, "db", "upgrade"], env=_env(url), check=True, capture_output=True)
         load_before = os.getloadavg()[0]
         started = time.perf_counter()
-        command = [BRIEFBOT, "ingest", "--format", "jsonl", str(folder)]
+        command = [sys.executable, __file__, "--as-worker", str(folder)]
         procs = []
         for _ in range(workers):
             procs.append(
@@ -85,7 +89,10 @@ def _run(base_url: str, folder: Path, files: list[Path], workers: int) -> Run:
         problems = [f"worker exit {p.returncode}: {err[-300:]}" for p, (_, err) in
                     zip(procs, outputs, strict=True) if p.returncode != 0]  # fmt: skip
         reports = [[json.loads(line) for line in out.splitlines()] for out, _ in outputs]
-        return _check(url, files, workers, seconds, reports, problems, (load_before, load_after))
+        timers = [json.loads(err.strip().splitlines()[-1]) for _, err in outputs if err.strip()]
+        run = _check(url, files, workers, seconds, reports, problems, (load_before, load_after))
+        run.timers = timers
+        return run
     finally:
         with admin.begin() as connection:
             connection.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
@@ -137,38 +144,43 @@ def _check(
     )  # fmt: skip
 
 
-def locked_share(base_url: str, files: list[Path]) -> tuple[float, float]:
-    """One in-process worker over ``files``: (seconds in all, seconds storing under the ingest
-    lock). The rest (reading, splitting, cleaning, summarising, tagging) runs in parallel."""
-    from bot.app import build_context
-    from bot.settings import Settings
+def as_worker(folder: str) -> int:
+    """One ``briefbot ingest --format jsonl FOLDER`` (``bot.cli.main``) with timers: prints
+    seconds of start-up, deriving, storing, waiting for the ingest lock and claiming as the
+    last line on stderr."""
+    from sqlalchemy.orm import Session
 
-    schema = f"bench_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(base_url)
-    with admin.begin() as connection:
-        connection.execute(sa.text(f"CREATE SCHEMA {schema}"))
-    try:
-        url = f"{base_url}?options=-csearch_path%3D{schema}"
-        ingestor = build_context(Settings(database_url=url)).ingestor
-        store, locked = ingestor._store, [0.0]
+    import briefings.ingest as ingest
+    import storage.ingest_queue as queue
+    from bot.cli import main as cli
 
-        def timed_store(*args: Any) -> Any:
+    timers = dict.fromkeys(("derive", "store", "lock_wait", "claim"), 0.0)
+
+    def timed(name: str, function: Any) -> Any:
+        def run(*args: Any, **kwargs: Any) -> Any:
             began = time.perf_counter()
             try:
-                return store(*args)
+                return function(*args, **kwargs)
             finally:
-                locked[0] += time.perf_counter() - began
+                timers[name] += time.perf_counter() - began
 
-        ingestor._store = timed_store  # type: ignore[method-assign]
-        began = time.perf_counter()
-        ingestor.ingest_paths(files)
-        total = time.perf_counter() - began
-        ingestor.session_factory.kw["bind"].dispose()
-        return total, locked[0]
-    finally:
-        with admin.begin() as connection:
-            connection.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
+        return run
+
+    ingest.derive_document = timed("derive", ingest.derive_document)  # type: ignore[assignment]
+    ingest.Ingestor._store = timed("store", ingest.Ingestor._store)  # type: ignore[method-assign]
+    queue.IngestClaims.claim = timed("claim", queue.IngestClaims.claim)  # type: ignore[method-assign]
+    execute = Session.execute
+    wait = timed("lock_wait", execute)
+    Session.execute = lambda self, statement, *a, **k: (  # type: ignore[method-assign]
+        wait(self, statement, *a, **k) if statement is queue._INGEST_LOCK
+        else execute(self, statement, *a, **k)
+    )  # fmt: skip
+    timers["startup"] = time.perf_counter() - STARTED
+    began = time.perf_counter()
+    status = cli(["ingest", "--format", "jsonl", folder])
+    timers["ingest"] = time.perf_counter() - began
+    print(json.dumps(timers), file=sys.stderr)
+    return status
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -179,11 +191,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", default="1,2", help="worker counts to measure")
     parser.add_argument("--repeat", type=int, default=1, help="runs per worker count")
     parser.add_argument("--url", default=os.environ.get("TEST_POSTGRES_URL", DEFAULT_URL))
-    parser.add_argument(
-        "--lock-share", action="store_true", help="also time the locked part in-process"
-    )
+    parser.add_argument("--as-worker", metavar="FOLDER", help=argparse.SUPPRESS)
     parser.add_argument("--corpus", type=Path, default=Path("/tmp/briefbot_concurrent_ingest"))
     args = parser.parse_args(argv)
+    if args.as_worker:
+        return as_worker(args.as_worker)
     folder = args.corpus / f"n{args.n}_p{args.per_file}"
     files = write_corpus(folder, args.n, per_file=args.per_file)
     print(f"corpus: {args.n} articles in {len(files)} files ({folder}); {os.cpu_count()} CPUs")
@@ -199,19 +211,20 @@ def main(argv: list[str] | None = None) -> int:
                 f"files/s  (files per worker {run.shares}; load {run.load[0]:.2f} -> "
                 f"{run.load[1]:.2f})"
             )
+            span = max(t["ingest"] for t in run.timers)
+            print(
+                f"      without start-up ({max(t['startup'] for t in run.timers):.1f} s): "
+                f"{span:.1f} s, {run.articles / span:.1f} articles/s; per worker s "
+                + " | ".join(
+                    ", ".join(f"{k} {t[k]:.1f}" for k in ("derive", "store", "lock_wait", "claim"))
+                    for t in run.timers
+                )
+            )
             print(
                 f"      {run.articles} articles, {run.stories} stories, same-title rewrites "
                 f"in one story {linked}/{pairs}; "
                 + ("checks ok" if not run.problems else "PROBLEMS: " + "; ".join(run.problems))
             )
-    if args.lock_share:
-        total, locked = locked_share(args.url, files[: max(1, len(files) // 3)])
-        share = locked / total
-        print(
-            f"  one worker in-process over a third of the files: {total:.1f} s, "
-            f"{locked:.1f} s storing under the ingest lock ({share:.0%}): at most "
-            f"{1 / (share + (1 - share) / 2):.2f}x with 2 workers on 2 idle cores"
-        )
     same = len({run.hashes for run in runs}) == 1
     print(f"same articles stored in every run: {'yes' if same else 'NO'}")
     print(f"uptime: {subprocess.run(['uptime'], capture_output=True, text=True).stdout.strip()}")
