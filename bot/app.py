@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import logging
 import ssl
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -72,7 +73,8 @@ def build_context(settings: Settings, *, read_only: bool = False) -> AppContext:
         summarizer=settings.summarizer,
         story_window_days=settings.story_window_days,
     )
-    return AppContext(settings, sessions, taxonomy, Ingestor(sessions, config))
+    lease = timedelta(seconds=settings.ingest_lease_seconds)
+    return AppContext(settings, sessions, taxonomy, Ingestor(sessions, config, lease=lease))
 
 
 def ingest_seeds_if_empty(ctx: AppContext) -> int:

@@ -17,6 +17,7 @@ from bot.settings import Settings
 from briefings.ingest import Ingestor
 from briefings.topics.taxonomy import Taxonomy, load_taxonomy
 from storage import documents
+from storage.ingest_queue import ingest_transaction
 from storage.locks import StoreLock
 
 KEY = "briefbot"
@@ -52,8 +53,9 @@ class AppContext:
 
 
 def sync_topics(sessions: sessionmaker[Session], taxonomy: Taxonomy) -> None:
-    """Make the store's topics table match ``taxonomy``."""
-    with sessions() as session, session.begin():
+    """Make the store's topics table match ``taxonomy`` (under the ingest lock: workers
+    starting at once would insert the same topics)."""
+    with ingest_transaction(sessions) as session:
         documents.sync_topics(session, [(t.slug, t.label) for t in taxonomy.topics])
 
 

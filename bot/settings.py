@@ -41,6 +41,7 @@ class Settings:
     catchup_grace_minutes: int = 120
     quiet_hours: str | None = None
     delivery_lease_seconds: int = 300
+    ingest_lease_seconds: int = 60  # a killed ingest worker's file is taken over after it
     alerts_per_hour: int = 6  # alert messages per chat per rolling hour (issue 14)
     alert_batch_stories: int = 5  # stories listed in one alert; the rest behind a button
     retention_days: int = 30
@@ -101,6 +102,9 @@ class Settings:
                 get("DELIVERY_LEASE_SECONDS"),
                 defaults.delivery_lease_seconds,
                 "DELIVERY_LEASE_SECONDS",
+            ),
+            ingest_lease_seconds=_int(
+                get("INGEST_LEASE_SECONDS"), defaults.ingest_lease_seconds, "INGEST_LEASE_SECONDS"
             ),
             alerts_per_hour=_int(
                 get("ALERTS_PER_HOUR"), defaults.alerts_per_hour, "ALERTS_PER_HOUR"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -26,6 +27,7 @@ from briefings.pipeline import PipelineConfig, derive_document
 from briefings.topics.trending import idf_rarity, trending_terms
 from storage import documents as docs
 from storage import recent
+from storage.ingest_queue import IngestClaims, ingest_transaction
 from storage.models import Article
 from storage.rehearsal import rehearsal
 
@@ -33,6 +35,9 @@ log = logging.getLogger(__name__)
 
 TRENDING_WINDOW = timedelta(days=2)
 TRENDING_MAX_ARTICLES = 5000
+# how long a claim on a document lasts unless renewed (a killed worker's file is taken over
+# this long after it stopped renewing)
+DEFAULT_LEASE = timedelta(seconds=60)
 
 
 class Ingestor:
@@ -44,7 +49,13 @@ class Ingestor:
         dry_run: the real ingest, store-side checks and duplicates across files included,
             in a rehearsal of the store (storage/rehearsal.py) that is thrown away:
             nothing is written, and each result lists the articles a real ingest would
-            store.
+            store. A dry run claims nothing and takes no lock: it writes nothing to share.
+        lease: how long this worker's claim on a document lasts unless renewed.
+
+    Several workers (processes, replicas) may ingest into one store at once: each claims a
+    document before deriving it and stores it under the store's ingest lock
+    (storage/ingest_queue.py), so no document is derived twice at once or lost, and story
+    linking sees every earlier document whichever worker stored it.
     """
 
     def __init__(
@@ -53,6 +64,7 @@ class Ingestor:
         config: PipelineConfig,
         *,
         dry_run: bool = False,
+        lease: timedelta = DEFAULT_LEASE,
     ) -> None:
         self.session_factory = session_factory
         self.config = config
@@ -60,6 +72,7 @@ class Ingestor:
         # a new article is linked to stories stored up to this far from its time
         self.story_window = timedelta(days=config.story_window_days)
         self._keyed = False  # the store's older articles have their link keys (backfill)
+        self.claims = None if dry_run else IngestClaims(session_factory, lease)
         # one ingest at a time: one worker's writes, not interleaved between threads
         self._lock = threading.RLock()
         self._depth = 0  # nesting of exclusive(): the outermost one opens a dry run's rehearsal
@@ -108,9 +121,14 @@ class Ingestor:
 
     @contextmanager
     def _transaction(self) -> Iterator[Session]:
-        """One transaction, committed (in a dry run, to the rehearsal)."""
-        with self.session_factory() as session, session.begin():
-            yield session
+        """One transaction under the store's ingest lock, committed (in a dry run, to the
+        rehearsal, without the lock)."""
+        if self.dry_run:
+            with self.session_factory() as session, session.begin():
+                yield session
+        else:
+            with ingest_transaction(self.session_factory) as session:
+                yield session
 
     def ingest_paths(
         self,
@@ -131,29 +149,53 @@ class Ingestor:
         progress: Callable[[FileResult], None] | None,
     ) -> IngestReport:
         report = IngestReport()
+        claimed: list[tuple[int, Path]] = []  # being ingested by another worker
         for path in iter_input_files(paths):
-            try:
-                result = self.ingest_file(path, force=force)
-            except Exception as exc:  # even recording the failure failed: report, go on
-                log.debug("ingesting %s failed", path, exc_info=True)
-                result = FileResult(storable_path(path), "error", error=one_line(exc))
+            result = self._file_result(path, force, wait=False)
+            if result is None:  # come back to it once the others are done
+                claimed.append((len(report.files), path))
+                result = FileResult(storable_path(path), "claimed")
+            else:
+                self._progress(progress, result)
             report.files.append(result)
-            if progress:
-                progress(result)
+        for position, path in claimed:  # the other worker finishes it, or its lease runs out
+            waited = self._file_result(path, force, wait=True)
+            assert waited is not None  # waiting never gives up
+            report.files[position] = waited
+            self._progress(progress, waited)
         if report.stored and not self.dry_run:
             self.refresh_trending()
         log.info("%s finished: %s", "dry run" if self.dry_run else "ingest", report.summary_line())
         return report
 
+    @staticmethod
+    def _progress(progress: Callable[[FileResult], None] | None, result: FileResult) -> None:
+        if progress:
+            progress(result)
+
+    def _file_result(self, path: Path, force: bool, *, wait: bool) -> FileResult | None:
+        try:
+            return self._ingest_file(path, force, wait=wait)
+        except Exception as exc:  # even recording the failure failed: report, go on
+            log.debug("ingesting %s failed", path, exc_info=True)
+            return FileResult(storable_path(path), "error", error=one_line(exc))
+
     def ingest_file(self, path: Path, *, force: bool = False) -> FileResult:
         """Ingest one file; errors are recorded on its document and returned, not raised."""
+        result = self._ingest_file(path, force, wait=True)
+        assert result is not None
+        return result
+
+    def _ingest_file(self, path: Path, force: bool, *, wait: bool) -> FileResult | None:
         name = storable_path(path)
         try:
             data, file_time = read_file(path)
         except BadInput as exc:
             with self.exclusive():
                 return self._record_error(name, None, str(exc), None)
-        return self.ingest_bytes(name, data, file_time=file_time, force=force)
+        digest = hashlib.sha256(data).hexdigest()
+        with self.exclusive():
+            return self._ingest_bytes(name, data, digest, file_time, force, wait=wait)
 
     def ingest_bytes(
         self, name: str, data: bytes, *, file_time: datetime | None = None, force: bool = False
@@ -161,16 +203,41 @@ class Ingestor:
         """Ingest one document given as bytes (files, uploads from chat)."""
         digest = hashlib.sha256(data).hexdigest()
         with self.exclusive():
-            return self._ingest_bytes(name, data, digest, file_time, force)
+            result = self._ingest_bytes(name, data, digest, file_time, force, wait=True)
+        assert result is not None
+        return result
 
     def _ingest_bytes(
-        self, name: str, data: bytes, digest: str, file_time: datetime | None, force: bool
-    ) -> FileResult:
+        self,
+        name: str,
+        data: bytes,
+        digest: str,
+        file_time: datetime | None,
+        force: bool,
+        *,
+        wait: bool,
+    ) -> FileResult | None:
+        """Claim the document, derive and store it; None when another worker holds it and
+        ``wait`` is false."""
+        if not force and self._ingested(digest):
+            return FileResult(name, "unchanged")
+        if self.claims is None:
+            return self._derive_and_store(name, data, digest, file_time)
+        while not self.claims.claim(digest):
+            if not wait:
+                return None
+            time.sleep(min(1.0, self.claims.lease.total_seconds() / 10))
+            if not force and self._ingested(digest):  # the other worker stored it
+                return FileResult(name, "unchanged")
+        with self.claims.holding(digest):
+            if not force and self._ingested(digest):  # stored by a worker that just let go
+                return FileResult(name, "unchanged")
+            return self._derive_and_store(name, data, digest, file_time)
+
+    def _ingested(self, digest: str) -> bool:
         with self.session_factory() as session:
             known = docs.document_by_hash(session, digest)
-            if known is not None and known.status == "ingested" and not force:
-                return FileResult(name, "unchanged")
-        return self._derive_and_store(name, data, digest, file_time)
+            return known is not None and known.status == "ingested"
 
     def reingest(self, progress: Callable[[FileResult], None] | None = None) -> IngestReport:
         """Re-derive every stored document's articles with the current pipeline, in place.
@@ -226,7 +293,7 @@ class Ingestor:
         """Store a document's articles in one transaction, updating earlier ones in place."""
         result = FileResult(name, "ingested")
         if not self._keyed:
-            backfilled = backfill_keys(self.session_factory)
+            backfilled = backfill_keys(self._transaction)
             if backfilled:
                 log.info("gave %d earlier articles their story link keys", backfilled)
             self._keyed = True
@@ -312,7 +379,7 @@ class Ingestor:
         follow-ups carry is exactly what is trending. Bounded to the newest articles.
         """
         since = (now or datetime.now(UTC)) - TRENDING_WINDOW
-        with self.exclusive(), self.session_factory() as session, session.begin():
+        with self.exclusive(), self._transaction() as session:
             rows = recent.texts_since(session, since, limit=TRENDING_MAX_ARTICLES)
             model = self.config.taxonomy.model
             rarity = idf_rarity(model.idf) if model is not None else None

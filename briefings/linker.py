@@ -12,9 +12,11 @@ articles that share one of its link keys within ``window`` of its time:
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from briefings.stories.events import (
     COMMON_MIN,
@@ -78,19 +80,22 @@ def _same_event(
     return best_event(key, candidates, common=common, window=window)
 
 
-def backfill_keys(sessions: sessionmaker[Session], batch: int = BACKFILL_BATCH) -> int:
+def backfill_keys(
+    transaction: Callable[[], AbstractContextManager[Session]], batch: int = BACKFILL_BATCH
+) -> int:
     """Give the articles stored before link keys existed their keys; return how many.
 
     Newest first, a transaction per batch (an interrupted backfill resumes where it
     stopped). A no-op once done.
 
     Args:
-        sessions: opens sessions on the store.
+        transaction: opens one committed transaction (the ingest's: under the store's
+            ingest lock, so that two workers never key the same articles at once).
         batch: articles per transaction.
     """
     done = 0
     while True:
-        with sessions() as session, session.begin():
+        with transaction() as session:
             rows = links.unkeyed_articles(session, batch)
             for article_id, title, signature, at in rows:
                 keys = link_keys(title, signature)

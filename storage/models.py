@@ -407,3 +407,13 @@ class JobRun(Base):
 
     def __repr__(self) -> str:
         return f"JobRun({self.job!r}, started_at={self.started_at!r})"
+
+
+class IngestClaim(Base):
+    """A source document (by content hash) an ingest worker is deriving, until its lease ends."""
+
+    __tablename__ = "ingest_claims"
+
+    content_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    worker: Mapped[str] = mapped_column(String(96))  # host:pid:token of the holder
+    lease_until: Mapped[datetime] = mapped_column(UTCDateTime())  # renewed while it works

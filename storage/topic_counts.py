@@ -23,11 +23,13 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     ScalarSelect,
+    and_,
     delete,
     event,
     func,
     insert,
     literal_column,
+    or_,
     select,
     text,
 )
@@ -76,8 +78,9 @@ def _hour_column(dialect: str) -> ColumnElement[int]:
     return literal_column("CAST(strftime('%s', articles.sort_time) AS INTEGER) / 3600")
 
 
-def _recount(bind: Session | Connection, start: datetime | None, end: datetime | None) -> None:
-    """Replace the rows of the hours in [start, end) (every hour when both are None)."""
+def _recount(bind: Session | Connection, runs: list[tuple[int, int]] | None) -> None:
+    """Replace the rows of the hours in the (first, last) ``runs`` (every hour when None),
+    in one statement each for clearing and counting however many runs."""
     dialect = bind.dialect if isinstance(bind, Connection) else bind.get_bind().dialect
     hour = _hour_column(dialect.name)
     clear = delete(TopicCount)
@@ -87,9 +90,19 @@ def _recount(bind: Session | Connection, start: datetime | None, end: datetime |
         .where(is_story_lead())
         .group_by(ArticleTopic.topic_slug, hour)
     )
-    if start is not None and end is not None:
-        clear = clear.where(TopicCount.hour >= hour_of(start), TopicCount.hour < hour_of(end))
-        counted = counted.where(Article.sort_time >= start, Article.sort_time < end)
+    if runs is not None:
+        clear = clear.where(or_(*(TopicCount.hour.between(first, last) for first, last in runs)))
+        counted = counted.where(
+            or_(
+                *(
+                    and_(
+                        Article.sort_time >= _hour_start(first),
+                        Article.sort_time < _hour_start(last + 1),
+                    )
+                    for first, last in runs
+                )
+            )
+        )
     bind.execute(clear)
     bind.execute(insert(TopicCount).from_select(["topic_slug", "hour", "leads"], counted))
 
@@ -100,7 +113,7 @@ def rebuild_topic_counts(bind: Session | Connection) -> None:
     Args:
         bind: a session or connection in the caller's transaction.
     """
-    _recount(bind, None, None)
+    _recount(bind, None)
 
 
 def note_article(session: Session, article: Article) -> None:
@@ -147,8 +160,9 @@ def apply_pending(session: Session) -> None:
             select(Article.sort_time).where(Article.story_id.in_(story_list[i : i + 500]))
         )
         wanted.update(hour_of(moment) for moment in rows)
-    for first, last in _runs(sorted(wanted)):
-        _recount(session, _hour_start(first), _hour_start(last + 1))
+    runs = list(_runs(sorted(wanted)))
+    for i in range(0, len(runs), 100):  # a file of articles from many hours: few statements
+        _recount(session, runs[i : i + 100])
 
 
 def _runs(hours: list[int]) -> Iterable[tuple[int, int]]:

@@ -18,6 +18,7 @@ SETTINGS = frozenset(  # every variable bot/settings.py reads
         "DEFAULT_TIMEZONE",
         "DELIVERY_LEASE_SECONDS",
         "INBOX_DIR",
+        "INGEST_LEASE_SECONDS",
         "INBOX_INTERVAL_SECONDS",
         "LOG_LEVEL",
         "MAX_UPLOAD_BYTES",
