@@ -21,6 +21,7 @@ from conftest import SEEDS, make_settings
 from fakebot import FakeTelegram
 
 from bot.app import build_context
+from bot.replica import Share, recount
 from bot.sendgate import SendGate, share_of
 from storage import deliveries
 from storage.engine import make_engine
@@ -119,6 +120,33 @@ def test_replica_slots_count_the_processes_of_a_store(database_url: str) -> None
         for slot in (first, third, fourth):
             slot.release()
     finally:
+        for engine in engines:
+            engine.dispose()
+
+
+def test_a_gate_slows_down_at_the_first_count_of_more_and_speeds_up_at_the_second_of_fewer(
+    postgres_url: str,
+) -> None:
+    engines = [make_engine(postgres_url) for _ in range(3)]
+    mine = join_replicas(engines[0], 25.0)
+    share = Share(mine, time.monotonic(), mine.live())
+    gate = SendGate(25.0)
+
+    def count() -> tuple[int, float]:
+        asyncio.run(recount(share, gate))
+        return share.replicas, 1.0 / gate.interval
+
+    try:
+        assert count() == (1, pytest.approx(25.0))
+        others = [join_replicas(engine, 25.0) for engine in engines[1:]]
+        assert count() == (3, pytest.approx(25.0 / 3))  # at once
+        others.pop().release()
+        assert count() == (3, pytest.approx(25.0 / 3))  # its last sends may still be in a window
+        assert count() == (2, pytest.approx(12.5))
+        for other in others:
+            other.release()
+    finally:
+        share.release()
         for engine in engines:
             engine.dispose()
 
