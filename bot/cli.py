@@ -40,7 +40,8 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--deliver-only", action="store_true",
         help="a delivery replica (PostgreSQL only): send due briefings and alerts, serve no "
-        "updates; any number may run beside the one poller, sharing SEND_RATE_PER_SECOND",
+        "updates; replicas run beside the one poller and share SEND_RATE_PER_SECOND with it "
+        "(at most min(8, SEND_RATE_PER_SECOND) processes in all)",
     )  # fmt: skip
     sub.add_parser("chat", help="chat with the bot in the terminal (reads commands from stdin)")
     ingest = sub.add_parser("ingest", help="ingest dump files or folders")
