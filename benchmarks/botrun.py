@@ -137,10 +137,11 @@ class Fleet:
         self.env, self.logs = env, logs
         self.procs: list[subprocess.Popen[bytes]] = []
 
-    def start(self) -> subprocess.Popen[bytes]:
+    def start(self, *args: str) -> subprocess.Popen[bytes]:
+        """Start ``briefbot run`` with ``args`` (e.g. ``--deliver-only``)."""
         log = open(self.logs / f"run{len(self.procs)}.log", "wb")  # noqa: SIM115 (child's)
         proc = subprocess.Popen(
-            [sys.executable, "-m", "bot", "run"], env=self.env, cwd=ROOT,
+            [sys.executable, "-m", "bot", "run", *args], env=self.env, cwd=ROOT,
             stdout=log, stderr=subprocess.STDOUT,
         )  # fmt: skip
         self.procs.append(proc)

@@ -8,7 +8,7 @@ fake Bot API from ``tests/fakebot`` over HTTP. The fake enforces Telegram's floo
 
     none     baseline
     kill     SIGKILL at a random point of the fan-out, then a restart
-    replica  two processes on one PostgreSQL store (a fresh schema)
+    replica  a poller and a delivery replica (``run --deliver-only``) on one PostgreSQL store
     429      every send answers ``429 retry_after=3`` for 10 s mid-fan-out
     500      every send answers 500 for 20 s mid-fan-out
     slow     10 sends held 25 s (longer than the 20 s send timeout); they still take effect
@@ -162,8 +162,8 @@ def run_fault(
                 fake.block(chat)
             started = time.monotonic()
             fleet.start()
-            if fault == "replica":
-                fleet.start()
+            if fault == "replica":  # they share SEND_RATE_PER_SECOND (bot/replica.py)
+                fleet.start("--deliver-only")
             trigger = int(subscribers * rng.uniform(0.2, 0.7))
             injected = fault in ("none", "replica", "403")
             deadline = started + timeout

@@ -19,6 +19,7 @@ from bot.settings import Settings, SettingsError
 from briefings.errors import BriefingsError
 from storage.errors import (
     LockHeld,
+    ReplicaSlotsFull,
     SchemaOutOfDate,
     StorageError,
     StoreNotReady,
@@ -35,7 +36,13 @@ def parser() -> argparse.ArgumentParser:
     """Build the argument parser (every subcommand is documented in README.md)."""
     root = argparse.ArgumentParser(prog="briefbot", description="Self-hosted news briefings.")
     sub = root.add_subparsers(dest="command", required=True)
-    sub.add_parser("run", help="ingest seeds if empty, then serve Telegram (or the terminal)")
+    run = sub.add_parser("run", help="ingest seeds if empty, then serve Telegram (or the terminal)")
+    run.add_argument(
+        "--deliver-only", action="store_true",
+        help="a delivery replica (PostgreSQL only): send due briefings and alerts, serve no "
+        "updates; replicas run beside the one poller and share SEND_RATE_PER_SECOND with it "
+        "(at most min(8, SEND_RATE_PER_SECOND) processes in all)",
+    )  # fmt: skip
     sub.add_parser("chat", help="chat with the bot in the terminal (reads commands from stdin)")
     ingest = sub.add_parser("ingest", help="ingest dump files or folders")
     ingest.add_argument("paths", nargs="+", type=Path)
@@ -76,6 +83,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _refuse(f"configuration error: {exc}")
     except (StoreUnavailable, StoreNotReady) as exc:
         return _refuse(f"DATABASE_URL: {exc}")
+    except ReplicaSlotsFull as exc:
+        return _refuse(f"DATABASE_URL: {exc}; stop one first")
     except LockHeld as exc:
         return _refuse(
             f"DATABASE_URL: another `briefbot run` is already serving this store ({exc}); "
@@ -113,10 +122,16 @@ def _load_dotenv() -> None:
 
 
 def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
-    """Serve Telegram by polling (or webhook) when a token is set; else the terminal chat."""
+    """Serve Telegram by polling (or webhook) when a token is set; else the terminal chat.
+
+    With ``--deliver-only``: a delivery replica (bot/replica.py), no poller lock.
+    """
+    from bot import replica
     from bot.app import build_application, build_context, ingest_seeds_if_empty
     from storage.locks import acquire_store_lock
 
+    if args.deliver_only:
+        return replica.run_delivery_replica(settings)
     ctx = build_context(settings)
     if not settings.telegram_bot_token:
         ingest_seeds_if_empty(ctx)
@@ -124,9 +139,12 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
         return _terminal(settings, ctx)
     # one Telegram server per store, taken before anything else writes
     lock = ctx.poller_lock = acquire_store_lock(ctx.sessions.kw["bind"], "poller")
+    share = None
     try:
         ingest_seeds_if_empty(ctx)
+        share = replica.join(ctx)  # the send rate is shared with any delivery replicas
         application = build_application(settings, ctx)
+        replica.pace(application, share)
         if settings.webhook_url:
             application.run_webhook(
                 listen=settings.webhook_listen,
@@ -138,6 +156,8 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
         else:
             application.run_polling()
     finally:
+        if share is not None:
+            share.release()
         lock.release()
     if lock.lost:
         print("briefbot: stopped: another server took over the store's poller lock",

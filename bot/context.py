@@ -35,6 +35,7 @@ class AppContext:
     seen_chats: set[int] = field(default_factory=set)  # chats recorded since start-up
     saved_searches: dict[str, str] = field(default_factory=dict)  # pagination key -> query
     poller_lock: StoreLock | None = None  # one Telegram server per store: set by `briefbot run`
+    deliver_only: bool = False  # a delivery replica (`briefbot run --deliver-only`, bot/replica.py)
     job_starts: dict[str, tuple[int, float]] = field(default_factory=dict)  # job -> (every s,
     # last start on the monotonic clock): what the scheduler watchdog reads
     inbox_seen: dict[str, tuple[int, int]] = field(default_factory=dict)  # path -> (size, mtime)

@@ -12,7 +12,8 @@ off and tries again. Every run writes a heartbeat (:mod:`storage.heartbeats`, sh
 warning when a persisted job has not started for several of its intervals.
 
 Several replicas may share the job store; each then runs the jobs too, which is safe because
-deliveries are claimed row by row and ingest is idempotent by content hash.
+deliveries are claimed row by row and ingest is idempotent by content hash. A delivery replica
+(``briefbot run --deliver-only``, bot/replica.py) keeps its delivery and alert jobs in memory.
 """
 
 from __future__ import annotations
@@ -54,28 +55,35 @@ WATCHDOG_EVERY = 60
 
 
 def register_jobs(application: Application[Any, Any, Any, Any, Any, Any], ctx: AppContext) -> None:
-    """Add the inbox, delivery and housekeeping jobs (idempotent across restarts)."""
+    """Add the inbox, delivery and housekeeping jobs (idempotent across restarts).
+
+    A delivery replica (``ctx.deliver_only``, bot/replica.py) gets the delivery and alert
+    jobs only, in its scheduler's memory: the shared job store's jobs are the poller's.
+    """
     job_queue = application.job_queue
     if job_queue is None:  # PTB without the job-queue extra
         log.warning("no JobQueue: scheduled briefings and the inbox watch are off")
         return
     scheduler = job_queue.scheduler
-    engine = jobstore_engine(ctx.sessions.kw["bind"])
-    scheduler.add_jobstore(AppJobStore(application, engine=engine), alias=JOBSTORE)
+    replica = ctx.deliver_only
+    if not replica:
+        engine = jobstore_engine(ctx.sessions.kw["bind"])
+        scheduler.add_jobstore(AppJobStore(application, engine=engine), alias=JOBSTORE)
     settings = ctx.settings
     now = datetime.now(UTC)
     common: dict[str, Any] = {
-        "jobstore": JOBSTORE,
+        "jobstore": "default" if replica else JOBSTORE,
         "replace_existing": True,
         "coalesce": True,
         "max_instances": 1,
         "args": (application,),
     }
     interval = settings.inbox_interval_seconds
-    scheduler.add_job(
-        inbox_job, IntervalTrigger(seconds=interval, timezone=UTC), id="inbox",
-        name="inbox watch", misfire_grace_time=interval, next_run_time=now, **common,
-    )  # fmt: skip
+    if not replica:
+        scheduler.add_job(
+            inbox_job, IntervalTrigger(seconds=interval, timezone=UTC), id="inbox",
+            name="inbox watch", misfire_grace_time=interval, next_run_time=now, **common,
+        )  # fmt: skip
     scheduler.add_job(
         deliver_job, IntervalTrigger(seconds=DELIVER_EVERY, timezone=UTC), id="deliver",
         name="deliver due briefings", misfire_grace_time=DELIVER_EVERY - 5,
@@ -86,14 +94,14 @@ def register_jobs(application: Application[Any, Any, Any, Any, Any, Any], ctx: A
         name="match and send instant alerts", misfire_grace_time=ALERTS_EVERY,
         next_run_time=now, **common,
     )  # fmt: skip
-    scheduler.add_job(
-        housekeeping_job, CronTrigger(hour=3, minute=17, timezone=UTC), id="housekeeping",
-        name="housekeeping", misfire_grace_time=6 * 3600, **common,
-    )  # fmt: skip
+    if not replica:
+        scheduler.add_job(
+            housekeeping_job, CronTrigger(hour=3, minute=17, timezone=UTC), id="housekeeping",
+            name="housekeeping", misfire_grace_time=6 * 3600, **common,
+        )  # fmt: skip
     started = time.monotonic()  # a store failing from the start must be noticed too
-    ctx.job_starts.update(
-        {job: (_every(ctx, job), started) for job in ("deliver", "alerts", "inbox", "housekeeping")}
-    )
+    watched = ("deliver", "alerts") if replica else ("deliver", "alerts", "inbox", "housekeeping")
+    ctx.job_starts.update({job: (_every(ctx, job), started) for job in watched})
     scheduler.add_job(  # in memory: it must run when the database does not answer
         watchdog_job, IntervalTrigger(seconds=WATCHDOG_EVERY, timezone=UTC), id="watchdog",
         name="scheduler watchdog", replace_existing=True, coalesce=True, args=(application,),

@@ -35,6 +35,7 @@ class SendGate:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
+        self.rate = rate  # every process's together when several share it (set_share)
         self.interval = self._fastest = 1.0 / rate
         self._slowest = 4.0 / rate
         self._clock, self._sleep = clock, sleep
@@ -91,6 +92,28 @@ class SendGate:
     def paused_for(self) -> float:
         """Seconds until a flood wait in force ends (0 when none is)."""
         return max(0.0, self._paused_until - self._clock())
+
+    def set_share(self, replicas: int) -> None:
+        """Send at this process's part of ``rate`` while ``replicas`` processes share it.
+
+        Both rules shrink: the pace and the sends in any rolling second (at once, for turns
+        already handed out too); a flood-wait slowdown in force carries over.
+        """
+        fastest, self._slots = share_of(self.rate, replicas)
+        self.interval *= fastest / self._fastest
+        self._fastest, self._slowest = fastest, 4.0 * fastest
+
+    def hold(self, seconds: float) -> None:
+        """Hand out no turn for ``seconds`` (unlike :meth:`pause`, not a flood wait)."""
+        self._next = max(self._next, self._clock() + seconds)
+
+
+def share_of(rate: float, replicas: int) -> tuple[float, int]:
+    """One of ``replicas`` processes' part of a global ``rate``: (seconds between its sends,
+    its sends in any rolling second). The parts add up to at most ``rate`` in any second
+    while ``replicas`` <= ``rate`` (storage/replicas.py allows no more processes)."""
+    share = rate / max(1, replicas)
+    return 1.0 / share, max(1, math.floor(share))
 
 
 JSONDict = dict[str, Any]

@@ -23,3 +23,7 @@ class StoreNotReady(StorageError):
 
 class LockHeld(StorageError):
     """Another process holds a lock this one needs."""
+
+
+class ReplicaSlotsFull(StorageError):
+    """Every replica slot of the store is held: no more processes may share its send rate."""
