@@ -3,8 +3,13 @@
 Sentence salience = position prior + graph centrality (LexRank-style PageRank
 on TF-IDF cosine similarities) + similarity to the document centroid, minus
 penalties for fragments, sentences far from a headline-like length and
-quotations; sentences are then picked greedily with a redundancy penalty
-(maximal marginal relevance) that also refuses near-duplicates.
+quotations. When the caller says which sentences need others (a dangling opener
+needs its predecessor, an acronym its definition), the summary is the best-valued
+self-contained set among the top few sentences (:func:`select_closed`: scores minus
+a redundancy penalty, no near-duplicates); otherwise, or when no such set exists,
+sentences are picked greedily with a redundancy penalty (maximal marginal
+relevance, :func:`select`) and then completed (:func:`fix_opener`). The signals
+themselves live in :mod:`briefings.summary.signals`.
 
 Per-document work is a handful of NumPy calls on a (sentences × terms) matrix,
 dense for news-sized inputs and SciPy-sparse for long ones; inputs longer than
@@ -22,7 +27,6 @@ from itertools import combinations
 import numpy as np
 from numpy.typing import NDArray
 
-from briefings.summary.learned import Model, feature_matrix, load_model
 from briefings.summary.signals import pagerank, position_prior, similarity, surface
 
 __all__ = [
@@ -33,7 +37,6 @@ __all__ = [
     "score_features",
     "select",
     "select_closed",
-    "shipped",
     "window",
 ]
 
@@ -67,19 +70,9 @@ class Params:
     prefix: int = 250
     set_mmr: float = 0.1  # the same penalty for :func:`select_closed` (sum over pairs)
     pool: int = 3  # select_closed looks at the n + pool best sentences
-    # Fitted scorer (:mod:`briefings.summary.learned`); None: the hand-set formula above.
-    model: Model | None = None
 
 
 DEFAULT = Params()
-
-
-@cache
-def shipped() -> Params:
-    """The parameters ``rank_sentences`` uses by default: the packaged fitted scorer
-    when it ships, else the hand-set :data:`DEFAULT`."""
-    model = load_model()
-    return DEFAULT if model is None else Params(model=model)
 
 
 def window(count: int, params: Params = DEFAULT) -> list[int]:
@@ -116,9 +109,6 @@ def score_features(
     Returns:
         ``(scores, similarity)``.
     """
-    if params.model is not None:
-        x, sim = feature_matrix(sentences, terms, params.damping)
-        return x @ np.asarray(params.model.weights), sim
     m = len(sentences)
     sim, cent, sums = similarity(terms[0], terms[1], m)
     lex = pagerank(sim, params.damping, sums)
@@ -220,21 +210,22 @@ def rank_sentences(
             content words (see :meth:`briefings.summary.terms.TermExtractor.ids`).
         params: ranker parameters (defaults tuned on news).
         dangling: whether sentence ``i`` opens on a reference to something
-            earlier; such a sentence never opens the summary alone (see
-            :func:`fix_opener`). Asked only about picked sentences.
+            earlier; such a sentence is only kept with its predecessor (see
+            :func:`select_closed`, :func:`fix_opener`). Asked only about the top
+            candidates.
         definers: the earlier sentences that spell out the acronyms sentence ``i``
-            uses bare; a picked sentence brings them in (see :func:`fix_opener`).
+            uses bare; a kept sentence comes with them.
 
     Returns:
         Sorted indices into ``sentences``.
     """
-    params = params or shipped()
+    params = params or DEFAULT
     if len(sentences) <= n:
         return list(range(len(sentences)))
     keep = window(len(sentences), params)
     subset = [sentences[i] for i in keep] if len(keep) < len(sentences) else list(sentences)
     scores, sim = score_features(subset, terms_of(subset), n, params)
-    mmr, duplicate = (params.model or params).mmr, (params.model or params).duplicate
+    mmr, duplicate = params.mmr, params.duplicate
     if dangling is None and definers is None:
         return [keep[i] for i in select(scores, sim, n, mmr, duplicate)]
     where = {k: pos for pos, k in enumerate(keep)}

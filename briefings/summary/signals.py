@@ -3,7 +3,7 @@
 TF-IDF cosine similarities and centroid cosines (:func:`similarity`), LexRank
 centrality (:func:`pagerank`), surface features (:func:`surface`: length, quoted
 share, fragments) and the position prior. :mod:`briefings.summary.rank` combines
-them with hand-set weights, :mod:`briefings.summary.learned` with fitted ones.
+them into one salience score.
 """
 
 from __future__ import annotations

@@ -37,7 +37,7 @@ from briefings.summary.terms import TermExtractor
 from briefings.summary.tokenizer import OfflineTokenizer, split_paragraph_sentences
 from briefings.text.words import stop_words
 
-__all__ = ["SUMMARIZERS", "BriefbotSummarizer", "candidates", "sentences_of", "summarise"]
+__all__ = ["SUMMARIZERS", "BriefbotSummarizer", "sentences_of", "summarise"]
 
 SUMMARIZERS: tuple[str, ...] = (
     "briefbot",
@@ -199,31 +199,6 @@ def _orphans_blocked(sentences: list[str], blocked: list[bool]) -> list[bool]:
     return out
 
 
-def _allowed(
-    sentences: list[str], n: int, blocked: list[bool] | None, excluded: frozenset[int]
-) -> list[int]:
-    """The sentences the ranker may pick: not blocked while ``n`` others remain, never
-    ``excluded``."""
-    allowed = [i for i in range(len(sentences)) if i not in excluded]
-    if blocked is not None:
-        blocked = _orphans_blocked(sentences, blocked)
-        if len(sentences) - sum(blocked) >= n:
-            allowed = [i for i, b in enumerate(blocked) if not b]
-    return allowed
-
-
-def candidates(text: str, n: int = 3) -> tuple[list[str], TermExtractor] | None:
-    """The English sentences "briefbot" ranks for ``text`` and the term extractor it uses
-    (for fitting the scorer offline); None when ``text`` has ``n`` sentences or fewer."""
-    paragraphs = _sentences(text, "english")
-    sentences = [s for paragraph in paragraphs for s in paragraph]
-    tools = _language_tools("english")
-    if len(sentences) <= n or tools is None:
-        return None
-    allowed = _allowed(sentences, n, _blocked(text, paragraphs), frozenset())
-    return [sentences[i] for i in allowed], tools[0]
-
-
 def _briefbot(
     sentences: list[str],
     n: int,
@@ -234,10 +209,14 @@ def _briefbot(
 ) -> list[int]:
     """Rank with our ranker; ``blocked`` sentences are left out while ``n`` others remain,
     ``excluded`` ones always."""
+    allowed = [i for i in range(len(sentences)) if i not in excluded]
     tools = _language_tools(language)
     if tools is None:
-        return [i for i in range(len(sentences)) if i not in excluded][:n]
-    allowed = _allowed(sentences, n, blocked, excluded)
+        return allowed[:n]
+    if blocked is not None:
+        blocked = _orphans_blocked(sentences, blocked)
+        if len(sentences) - sum(blocked) >= n:
+            allowed = [i for i, b in enumerate(blocked) if not b]
     subset = [sentences[i] for i in allowed]
     definers = acronym_definers(subset)
     # The first allowed sentence has no allowed predecessor to bring in.
