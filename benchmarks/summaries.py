@@ -94,10 +94,11 @@ FOLDS = 5
 # The grid the k-fold R1 picks from on the training folds only: the position prior and
 # the redundancy penalty of the self-contained set pick (the shipped values first).
 GRID = tuple(
-    Params(tau=tau, w_first=w_first, set_mmr=set_mmr)
+    Params(tau=tau, w_first=w_first, set_mmr=set_mmr, w_quote=w_quote)
     for tau in (DEFAULT.tau, 5.0, 20.0)
     for w_first in (DEFAULT.w_first, 0.6)
     for set_mmr in (DEFAULT.set_mmr, 0.05, 0.2)
+    for w_quote in (DEFAULT.w_quote, 0.6)
 )
 
 
@@ -258,7 +259,8 @@ def main(argv: list[str] | None = None) -> int:
     if "briefbot" in methods and not args.no_kfold:
         r1, picks = kfold_r1(rows, args.n)
         chosen = ", ".join(
-            f"tau={p.tau:g} w_first={p.w_first:g} set_mmr={p.set_mmr:g}" for p in picks
+            f"tau={p.tau:g} w_first={p.w_first:g} set_mmr={p.set_mmr:g} w_quote={p.w_quote:g}"
+            for p in picks
         )
         print(
             f"briefbot {FOLDS}-fold R1 {r1:.2f} (all-data, shipped parameters: "
