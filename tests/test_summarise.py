@@ -302,6 +302,48 @@ def test_fast_mmr_matches_exhaustive_mmr(n: int, mmr: float, duplicate: float) -
             )
 
 
+def test_closed_pick_is_the_best_self_contained_set() -> None:
+    """``select_closed`` equals brute force over every set of the top candidates."""
+    from itertools import combinations
+
+    import numpy as np
+
+    from briefings.summary.rank import select_closed
+
+    rng = np.random.default_rng(7)
+    for _ in range(200):
+        m, n, pool = int(rng.integers(5, 12)), 3, 3
+        scores = rng.normal(size=m).round(1)  # rounding makes ties
+        sim = rng.uniform(0.0, 0.8, size=(m, m))
+        sim = (sim + sim.T) / 2
+        needs = {i: ((i - 1,) if i > 0 and rng.random() < 0.3 else ()) for i in range(m)}
+        got = select_closed(scores, sim, n, 0.1, 0.6, needs.__getitem__, pool)
+        top = sorted(np.argsort(-scores, kind="stable")[: n + pool].tolist())
+        best, best_value = None, -np.inf
+        for combo in combinations(top, n):
+            pairs = [sim[a, b] for a, b in combinations(combo, 2)]
+            if max(pairs) >= 0.6 or any(j not in combo for i in combo for j in needs[i]):
+                continue
+            value = sum(scores[i] for i in combo) - 0.1 * sum(pairs)
+            if value > best_value + 1e-12:
+                best, best_value = list(combo), value
+        assert got == best
+
+
+def test_a_pointing_sentence_is_dropped_rather_than_its_weak_antecedent_kept() -> None:
+    text = (
+        "The city council approved a new budget for schools and parks on Monday night.\n\n"
+        "The weather was mild.\n\n"
+        "She said the school budget would fund new teachers and repair school roofs.\n\n"
+        "The budget adds money for parks, libraries and school buses across the city.\n\n"
+        "Council members voted nine to two for the budget after a long public hearing."
+    )
+    summary = summarise(text, 3)
+    assert len(summary) == 3
+    assert "The weather was mild." not in summary
+    assert not any(s.startswith("She said") for s in summary)
+
+
 def test_short_narrator_questions_are_not_summary_sentences() -> None:
     text = (
         "Donald Trump said the US must have Greenland for national security reasons.\n\n"

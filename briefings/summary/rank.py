@@ -3,8 +3,13 @@
 Sentence salience = position prior + graph centrality (LexRank-style PageRank
 on TF-IDF cosine similarities) + similarity to the document centroid, minus
 penalties for fragments, sentences far from a headline-like length and
-quotations; sentences are then picked greedily with a redundancy penalty
-(maximal marginal relevance) that also refuses near-duplicates.
+quotations. When the caller says which sentences need others (a dangling opener
+needs its predecessor, an acronym its definition), the summary is the best-valued
+self-contained set among the top few sentences (:func:`select_closed`: scores minus
+a redundancy penalty, no near-duplicates); otherwise, or when no such set exists,
+sentences are picked greedily with a redundancy penalty (maximal marginal
+relevance, :func:`select`) and then completed (:func:`fix_opener`). The signals
+themselves live in :mod:`briefings.summary.signals`.
 
 Per-document work is a handful of NumPy calls on a (sentences × terms) matrix,
 dense for news-sized inputs and SciPy-sparse for long ones; inputs longer than
@@ -14,38 +19,38 @@ dense for news-sized inputs and SciPy-sparse for long ones; inputs longer than
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
-from itertools import repeat
+from functools import cache
+from itertools import combinations
 
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["Params", "fix_opener", "rank_sentences", "score_features", "select", "window"]
+from briefings.summary.signals import pagerank, position_prior, similarity, surface
+
+__all__ = [
+    "DEFAULT",
+    "Params",
+    "fix_opener",
+    "rank_sentences",
+    "score_features",
+    "select",
+    "select_closed",
+    "window",
+]
 
 Matrix = NDArray[np.float64]
 Ids = NDArray[np.int64]
-
-_SINGLE_QUOTED = re.compile(r"['‘].{10,}?[,.!?]['’](?=\s|$)")
-# "A quotation", or one left open to the end of the sentence (12+ characters).
-# One leading character class lets the regex engine skip straight to quotes.
-_QUOTED = re.compile(r"[\"“”](?:[^\"“”]{2,}[\"“”]|(?<=[\"“])[^\"“”]{12,}$)")
-_DENSE_MAX = 100  # above this many sentences the term matrix goes sparse
-_GEMM_SINGLE_THREAD = 200_000  # OpenBLAS goes multi-threaded above ~262k
-# Exact PageRank (one LU solve) up to this size: ~50 us at 96, 4x cheaper than
-# iterating; OpenBLAS keeps LU single-threaded below 100 x 100.
-_SOLVE_MAX = 96
-_TRUE = np.ones(1, dtype=bool)
 
 
 @dataclass(frozen=True)
 class Params:
     """Global hyper-parameters of the ranker.
 
-    Tuned once on half of a news development set (CNN/DailyMail) and checked on
-    the other half; nothing is specific to an article or a site.
+    Tuned on a news development set (CNN/DailyMail); ``benchmarks/summaries.py``
+    reports the k-fold R1 of picking ``tau``, ``w_first``, ``set_mmr`` and ``w_quote``
+    from a grid on the training folds only. Nothing is specific to an article or a site.
     """
 
     tau: float = 10.0  # position prior exp(-i / tau)
@@ -57,13 +62,15 @@ class Params:
     max_words: float = 20.0
     w_short: float = 0.3
     w_long: float = 0.3
-    w_quote: float = 0.6  # times the quoted share of the sentence
+    w_quote: float = 0.3  # times the quoted share of the sentence
     w_fragment: float = 2.0  # no lower-case letter, or under 4 words
     mmr: float = 0.05  # redundancy penalty times max similarity to picked ones
     duplicate: float = 0.6  # never pick a sentence this similar to a picked one
     damping: float = 0.85
     max_sentences: int = 400
     prefix: int = 250
+    set_mmr: float = 0.1  # the same penalty for :func:`select_closed` (sum over pairs)
+    pool: int = 3  # select_closed looks at the n + pool best sentences
 
 
 DEFAULT = Params()
@@ -87,148 +94,6 @@ def window(count: int, params: Params = DEFAULT) -> list[int]:
     return list(range(params.prefix)) + sorted(sampled)
 
 
-def _similarity(ids: Ids, rows: Ids, m: int) -> tuple[Matrix, Matrix, Matrix]:
-    """Cosine similarities of TF-IDF sentence vectors, cosines to the centroid,
-    and each sentence's total similarity to the others.
-
-    Args:
-        ids: term id of every content word of the document.
-        rows: sentence index of every content word (parallel to ``ids``).
-        m: number of sentences.
-
-    Only single-threaded code paths are used: OpenBLAS starts spinning worker
-    threads for matrix products above ~250k multiply-adds (and vector products
-    above ~9k), which on a busy host costs far more than it saves at this size,
-    so big products are chunked or go through SciPy's sparse kernels.
-    """
-    # Work on the non-zero cells only: (term, sentence) -> count, from one
-    # sort (np.unique is several times slower at this size).
-    n = ids.shape[0]
-    if n == 0:
-        return np.zeros((m, m)), np.zeros(m), np.zeros(m)
-    key = ids * m + rows
-    key.sort()
-    bounds = np.flatnonzero(np.concatenate((_TRUE, key[1:] != key[:-1], _TRUE)))
-    starts = bounds[:-1]
-    tf = bounds[1:] - starts
-    cell_term, cell_row = np.divmod(key[starts], m)
-    cell_col = np.cumsum(np.concatenate((_TRUE, cell_term[1:] != cell_term[:-1])), dtype=np.int64)
-    cell_col -= 1
-    df = np.bincount(cell_col)
-    weight = np.log((m + 1.0) / (df + 1.0))
-    weight += 1.0
-    weight = weight[cell_col]  # idf of each cell's term
-    weight *= np.log1p(tf)
-    norms_raw = np.sqrt(np.bincount(cell_row, weights=weight * weight, minlength=m))
-    weight /= norms_raw[cell_row]  # every row with a cell has a positive norm
-    # Terms found in one sentence only add nothing off the diagonal: drop them.
-    shared_term = df > 1
-    shared_ids = np.cumsum(shared_term, dtype=np.int64)
-    k = int(shared_ids[-1])
-    shared_ids -= 1
-    keep = shared_term[cell_col]
-    cell_row, cell_col, weight = cell_row[keep], shared_ids[cell_col[keep]], weight[keep]
-    if m <= _DENSE_MAX:
-        shared = np.zeros((m, max(k, 1)))
-        shared[cell_row, cell_col] = weight
-        # Chunk the product along the terms so each piece stays single-threaded.
-        step = max(_GEMM_SINGLE_THREAD // (m * m), 1)
-        sim = shared[:, :step] @ shared[:, :step].T
-        for start in range(step, k, step):
-            part = shared[:, start : start + step]
-            sim += part @ part.T
-    else:
-        from scipy import sparse
-
-        xs = sparse.csr_matrix((weight, (cell_row, cell_col)), shape=(m, max(k, 1)))
-        sim = np.asarray((xs @ xs.T).toarray(), dtype=np.float64)
-    # Full self-similarity is 1 for a sentence with terms, 0 without; then the
-    # centroid products follow from row sums, with no matrix-vector product.
-    diagonal = (norms_raw > 0.0).astype(np.float64)
-    np.fill_diagonal(sim, diagonal)
-    dots = sim.sum(axis=1)
-    cent = dots / (math.sqrt(max(float(dots.sum()), 0.0)) or 1.0)
-    return sim, cent, dots - diagonal
-
-
-def _pagerank(sim: Matrix, damping: float, sums: Matrix) -> Matrix:
-    """Continuous LexRank: stationary distribution of the row-normalised graph.
-
-    Args:
-        sim: symmetric similarity matrix (its diagonal is ignored).
-        damping: PageRank damping factor.
-        sums: row sums of ``sim`` without the diagonal.
-    """
-    m = sim.shape[0]
-    teleport = np.full(m, (1.0 - damping) / m)
-    dangling = sums <= 0.0  # a sentence sharing no term: it jumps anywhere
-    sums = np.where(dangling, 1.0, sums)
-    if m <= _SOLVE_MAX:
-        # Exact: p = teleport + damping * T' p with T = W / row sums, W = sim
-        # without its diagonal. W is symmetric, so T'[i, j] = W[i, j] / sums[j]:
-        # one broadcast, no transpose; the diagonal is then overwritten.
-        system = sim * (-damping / sums)
-        if dangling.any():
-            system[:, dangling] = -damping / m
-        system.flat[:: m + 1] = 1.0 - (damping / m) * dangling
-        return np.asarray(np.linalg.solve(system, teleport))
-    weights = sim.copy()
-    np.fill_diagonal(weights, 0.0)
-    transition = weights / sums[:, None]
-    transition[dangling] = 1.0 / m
-    from scipy import sparse
-
-    step = sparse.csr_matrix(transition.T * damping)  # sparse kernels: single-threaded
-    p = np.full(m, 1.0 / m)
-    for _ in range(50):
-        nxt = teleport + step @ p
-        if float(np.abs(nxt - p).sum()) < 1e-6:
-            return np.asarray(nxt, dtype=np.float64)
-        p = nxt
-    return np.asarray(p, dtype=np.float64)
-
-
-def _surface(sentences: Sequence[str], params: Params) -> tuple[Matrix, Matrix, Matrix, int]:
-    """Length penalty, quoted share of characters and fragment flag per sentence.
-
-    Word counts and case checks run in C (``map`` over str methods), the
-    arithmetic in NumPy; only the quote check loops over sentences.
-
-    Returns:
-        ``(length_penalty, quoted, fragment, usable)`` where ``usable`` counts
-        sentences that are neither fragments nor mostly quotation.
-    """
-    m = len(sentences)
-    low, high = params.min_words, params.max_words
-    count = np.fromiter(map(str.count, sentences, repeat(" ", m)), np.float64, count=m) + 1.0
-    lengths = np.maximum(low - count, 0.0) * (params.w_short / low)
-    lengths += np.minimum(np.maximum(count - high, 0.0), 2.0 * high) * (params.w_long / high)
-    # No lower-case letter (heading, byline, code), under 4 words, or an unquoted question.
-    no_lower = np.fromiter(map(str.__eq__, map(str.upper, sentences), sentences), bool, count=m)
-    # a short question in the narrator's voice is a subheading or a teaser, not a finding
-    question = np.fromiter((s.rstrip("\"'’” ").endswith("?") for s in sentences), bool, count=m)
-    fragment = no_lower | (count < 4.0)
-    quoted = np.zeros(m)
-    findall = _QUOTED.findall
-    for i, s in enumerate(sentences):
-        if '"' in s or "“" in s or "”" in s:
-            quoted[i] = sum(map(len, findall(s))) / len(s)
-        elif s[:1] in "'‘" and (single := _SINGLE_QUOTED.match(s)) is not None:
-            quoted[i] = single.end() / len(s)  # 'We are here,' she said.
-    fragment |= question & (quoted < 0.5) & (count < 12.0)
-    usable = int(np.count_nonzero(~fragment & (quoted < 0.5)))
-    return lengths, quoted, fragment.astype(np.float64), usable
-
-
-@lru_cache(maxsize=64)
-def _position_prior(m: int, tau: float, w_first: float) -> Matrix:
-    """exp(-i / tau), plus ``w_first`` for the first sentence (read-only, cached)."""
-    prior = np.exp(np.arange(m, dtype=np.float64) / -tau)
-    prior[0] += w_first
-    prior.setflags(write=False)
-    return prior
-
-
 def score_features(
     sentences: Sequence[str], terms: tuple[Ids, Ids], n: int, params: Params = DEFAULT
 ) -> tuple[Matrix, Matrix]:
@@ -246,10 +111,12 @@ def score_features(
         ``(scores, similarity)``.
     """
     m = len(sentences)
-    sim, cent, sums = _similarity(terms[0], terms[1], m)
-    lex = _pagerank(sim, params.damping, sums)
-    length_penalty, quoted, fragment, usable = _surface(sentences, params)
-    scores = params.w_pos * _position_prior(m, params.tau, params.w_first)
+    sim, cent, sums = similarity(terms[0], terms[1], m)
+    lex = pagerank(sim, params.damping, sums)
+    length_penalty, quoted, fragment, usable = surface(
+        sentences, params.min_words, params.max_words, params.w_short, params.w_long
+    )
+    scores = params.w_pos * position_prior(m, params.tau, params.w_first)
     scores += (params.w_lex / max(float(lex.max()), 1e-12)) * lex
     scores += params.w_cent * cent
     scores -= length_penalty
@@ -344,10 +211,11 @@ def rank_sentences(
             content words (see :meth:`briefings.summary.terms.TermExtractor.ids`).
         params: ranker parameters (defaults tuned on news).
         dangling: whether sentence ``i`` opens on a reference to something
-            earlier; such a sentence never opens the summary alone (see
-            :func:`fix_opener`). Asked only about picked sentences.
+            earlier; such a sentence is only kept with its predecessor (see
+            :func:`select_closed`, :func:`fix_opener`). Asked only about the top
+            candidates.
         definers: the earlier sentences that spell out the acronyms sentence ``i``
-            uses bare; a picked sentence brings them in (see :func:`fix_opener`).
+            uses bare; a kept sentence comes with them.
 
     Returns:
         Sorted indices into ``sentences``.
@@ -358,16 +226,70 @@ def rank_sentences(
     keep = window(len(sentences), params)
     subset = [sentences[i] for i in keep] if len(keep) < len(sentences) else list(sentences)
     scores, sim = score_features(subset, terms_of(subset), n, params)
-    picked = select(scores, sim, n, params.mmr, params.duplicate)
-    if dangling is not None or definers is not None:
-        where = {k: pos for pos, k in enumerate(keep)}
+    mmr, duplicate = params.mmr, params.duplicate
+    if dangling is None and definers is None:
+        return [keep[i] for i in select(scores, sim, n, mmr, duplicate)]
+    where = {k: pos for pos, k in enumerate(keep)}
 
-        def needs(i: int) -> list[int]:
-            out = [i - 1] if i > 0 and dangling is not None and dangling(keep[i]) else []
-            return out + [where[j] for j in (definers or _none)(keep[i]) if j in where]
+    @cache
+    def needs(i: int) -> tuple[int, ...]:
+        out = [i - 1] if i > 0 and dangling is not None and dangling(keep[i]) else []
+        return tuple(out + [where[j] for j in (definers or _none)(keep[i]) if j in where])
 
-        picked = fix_opener(picked, scores, needs)
+    picked = select_closed(scores, sim, n, params.set_mmr, duplicate, needs, params.pool)
+    if picked is None:
+        picked = fix_opener(select(scores, sim, n, mmr, duplicate), scores, needs)
     return [keep[i] for i in picked]
+
+
+def select_closed(
+    scores: Matrix,
+    sim: Matrix,
+    n: int,
+    mmr: float,
+    duplicate: float,
+    needs: Callable[[int], Sequence[int]],
+    pool: int = 3,
+) -> list[int] | None:
+    """The best set of ``n`` among the ``n + pool`` top-scoring sentences that holds every
+    sentence a member needs (see :func:`fix_opener`), or None when no such set exists.
+
+    A set's value is the sum of its scores minus ``mmr`` times the sum of its pairwise
+    similarities; sets holding a pair at least ``duplicate`` similar are skipped. Unlike
+    greedy MMR followed by :func:`fix_opener`, a sentence that needs its predecessor is
+    only kept when the pair is worth more than the alternatives. Ties go to the set that
+    comes first in document order. Only for small ``n`` (at most 8), else None.
+    """
+    m = scores.shape[0]
+    if n > 8 or n >= m:
+        return None
+    top = sorted(np.argsort(-scores, kind="stable")[: n + pool].tolist())
+    value = scores[top].tolist()
+    near = sim[np.ix_(top, top)].tolist()
+    at = {i: k for k, i in enumerate(top)}
+    # Per candidate, the candidates it needs; None when one it needs is not a candidate.
+    wants = [None if any(j not in at for j in needs(i)) else [at[j] for j in needs(i)] for i in top]
+    best: tuple[int, ...] | None = None
+    best_value = -math.inf
+    for combo in combinations(range(len(top)), n):
+        total, ok = 0.0, True
+        for a, k in enumerate(combo):
+            want = wants[k]
+            if want is None or any(j not in combo for j in want):
+                ok = False
+                break
+            row = near[k]
+            for other in combo[a + 1 :]:
+                if row[other] >= duplicate:
+                    ok = False
+                    break
+                total -= mmr * row[other]
+            if not ok:
+                break
+            total += value[k]
+        if ok and total > best_value + 1e-12:
+            best, best_value = combo, total
+    return None if best is None else [top[k] for k in best]
 
 
 def _none(_: int) -> Sequence[int]:
