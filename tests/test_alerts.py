@@ -332,7 +332,7 @@ def test_sigkill_mid_alert_fan_out_then_restart_sends_each_alert_once(
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     first = subprocess.Popen(worker(now, 300), env=env, cwd=ROOT, stdout=subprocess.PIPE)
     try:
-        fake_api.wait_for_sync(40, timeout=30)  # mid fan-out
+        fake_api.wait_for_sync(40, timeout=120)  # mid fan-out
     finally:
         os.kill(first.pid, signal.SIGKILL)
         first.wait()
@@ -340,7 +340,7 @@ def test_sigkill_mid_alert_fan_out_then_restart_sends_each_alert_once(
     assert len(fake_api.sent()) < len(chat_ids)
     second = subprocess.run(
         worker(now + timedelta(minutes=1), 30), env=env, cwd=ROOT, capture_output=True,
-        timeout=90,
+        timeout=240,
     )  # fmt: skip
     assert second.returncode == 0, second.stderr.decode()[-2000:]
     copies = Counter(record["chat_id"] for record in fake_api.sent())
@@ -430,7 +430,7 @@ def test_two_alert_replicas_on_postgresql_send_each_alert_once(
     at = [now, now + timedelta(milliseconds=1)]
     replicas = [subprocess.Popen(command(t), env=env, cwd=ROOT, **pipes) for t in at]
     for replica in replicas:
-        _, err = replica.communicate(timeout=120)
+        _, err = replica.communicate(timeout=300)
         assert replica.returncode == 0, err.decode()[-2000:]
     copies = Counter(record["chat_id"] for record in fake_api.sent())
     assert copies == Counter(chat_ids)  # every chat once: none lost, none twice
