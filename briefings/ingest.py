@@ -110,6 +110,13 @@ class Ingestor:
         self._lock.release()
         return False
 
+    def forget_indexes(self) -> None:
+        """Drop the in-memory duplicate and event indexes (another process stored articles
+        they do not hold); the next ingest rebuilds them from the store."""
+        with self._lock:
+            self._near = None
+            self._events = None
+
     @contextmanager
     def _transaction(self) -> Iterator[Session]:
         """One transaction, committed (in a dry run, to the rehearsal)."""

@@ -109,7 +109,13 @@ def signature_similarity(a: bytes, b: bytes) -> float:
 
 def _from_bytes(sig: bytes) -> MinHash:
     values = _values(sig)
-    return MinHash(num_perm=len(values), seed=SEED, hashvalues=values.astype(np.uint64))
+    # LSH reads only the hash values; the permutations are passed so none are drawn
+    return MinHash(
+        num_perm=len(values),
+        seed=SEED,
+        hashvalues=values.astype(np.uint64),
+        permutations=_permutations(len(values)),
+    )
 
 
 @cache
