@@ -110,6 +110,7 @@ class IngestProcess:
         )  # fmt: skip
         self._running = process
         process.start()
+        log.info("ingesting %s in child process %s", ", ".join(map(str, paths)), process.pid)
         send.close()  # the child holds the other end: EOF here when it dies
         try:
             status, value = receive.recv()
