@@ -8,11 +8,13 @@ The bot process still holds its ingest worker's lock while the child runs, so "o
 a time" holds as before (an admin's ``/ingest`` or ``/reingest`` is refused meanwhile, and
 the inbox waits for an admin's ingest). The child stores through its own engine, one
 transaction per document as always; its report comes back to the inbox job. It ends when
-the bot process ends (it watches its parent), so no ingest outlives the bot.
+the bot process ends (it watches its parent), so no ingest outlives the bot. It runs at a
+lower CPU priority than the bot: on a busy machine the replies get the cores first.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing
 import os
@@ -32,6 +34,7 @@ PARENT_CHECK_SECONDS = 1.0
 # inputs smaller than this are ingested in a thread: starting a child costs a second or two
 # of imports, more than a small file's whole ingest
 CHILD_MIN_BYTES = 512 * 1024
+NICENESS = 10  # the child yields the CPU to the bot: an ingest can wait, a reply cannot
 
 
 class IngestFailed(Exception):
@@ -53,6 +56,8 @@ def _child(
 ) -> None:
     """The child's whole life: ingest ``paths`` into the store at ``url``, send the report."""
     _watch_parent(parent)
+    with contextlib.suppress(OSError):  # not allowed here: at the bot's priority, then
+        os.nice(NICENESS)
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     engine = make_engine(url)
     try:
