@@ -76,9 +76,6 @@ __all__ = [  # the types of a run live in bot/delivery_config.py; import them fr
 
 
 MAX_FLOOD_WAITS = 5  # short flood waits in a row for one message before it is deferred
-# briefings composed at once: composing is CPU work that holds the GIL, and every thread
-# doing it takes turns away from the event loop's replies; two keep ahead of the send pace
-COMPOSING_AT_ONCE = 2
 NETWORK_DEFER, NETWORK_DEFER_MAX = 30.0, 600.0  # seconds: first deferral, longest
 
 
@@ -114,7 +111,6 @@ class Deliverer:
         self.clock = clock or (lambda: datetime.now(UTC))
         self.gate = gate or SendGate(config.rate)
         self.report = RunReport()
-        self._composing = asyncio.Semaphore(COMPOSING_AT_ONCE)
 
     async def run(self) -> RunReport:
         """Deliver everything due now; return what happened."""
@@ -203,8 +199,7 @@ class Deliverer:
                 self.report.errors.append(f"{item}: {exc!r}")
 
     async def _deliver(self, item: _Item) -> None:
-        async with self._composing:
-            claim = await asyncio.to_thread(self._claim, item)
+        claim = await asyncio.to_thread(self._claim, item)
         if claim is None:
             return
         if not claim.messages:
