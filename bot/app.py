@@ -34,6 +34,7 @@ from bot.jobs import register_jobs
 from bot.sendgate import GateRateLimiter
 from bot.settings import Settings, SettingsError
 from bot.terminal import TerminalRequest
+from bot.updates import ChatOrderedUpdates
 from briefings.ingest import Ingestor
 from briefings.pipeline import PipelineConfig
 from briefings.topics.taxonomy import load_taxonomy
@@ -116,7 +117,9 @@ def build_application(
         .base_file_url(settings.telegram_file_base_url)
         .defaults(Defaults(link_preview_options=LinkPreviewOptions(is_disabled=True)))
         .post_init(_set_commands)
+        .post_shutdown(_close_workers)
         .context_types(CONTEXT_TYPES)
+        .concurrent_updates(ChatOrderedUpdates())  # chats side by side, each one in order
     )
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
@@ -151,6 +154,13 @@ def tls_context() -> ssl.SSLContext:
     Loading the CA bundle takes tens of milliseconds; httpx would do it for each client.
     """
     return httpx.create_ssl_context()
+
+
+async def _close_workers(application: Application) -> None:
+    """Let the handlers' database threads go (a restarted application starts new ones) and
+    stop a running inbox ingest."""
+    ctx: AppContext = application.bot_data[KEY]
+    ctx.close_workers()
 
 
 async def _set_commands(application: Application) -> None:

@@ -39,7 +39,7 @@ from bot.digest import briefing_composer
 from bot.jobstore import AppJobStore, jobstore_engine
 from bot.sendgate import GateRateLimiter
 from briefings.errors import IngestBusy
-from briefings.ingest import Ingestor, IngestReport, iter_input_files
+from briefings.ingest import iter_input_files
 from storage import alerts, deliveries, heartbeats
 
 log = logging.getLogger(__name__)
@@ -258,11 +258,6 @@ class InboxWatch:
             self.seen[str(path)] = (stat.st_size, stat.st_mtime_ns)
 
 
-def _ingest_alone(ingestor: Ingestor, paths: list[Path]) -> IngestReport:
-    with ingestor.exclusive(wait=False):
-        return ingestor.ingest_paths(paths)
-
-
 @heartbeat("inbox")
 async def inbox_job(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Ingest new or changed dumps from the inbox folder."""
@@ -274,8 +269,9 @@ async def inbox_job(application: Application[Any, Any, Any, Any, Any, Any]) -> N
     paths = await asyncio.to_thread(watch.changed, inbox)
     if not paths:
         return
-    try:
-        report = await asyncio.to_thread(_ingest_alone, ctx.ingestor, paths)
+    url = ctx.settings.database_url
+    try:  # in a child process: the CPU work must not hold this process's event loop
+        report = await asyncio.to_thread(ctx.ingest_process.ingest, ctx.ingestor, url, paths)
     except IngestBusy:  # an admin's ingest is running: these files wait for the next round
         log.info("inbox: an ingest is running; %d files wait for the next round", len(paths))
         return

@@ -16,6 +16,7 @@ from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
 
 RECOVERY = 0.0005  # per granted send, towards the configured pace
+EPSILON = 1e-9  # seconds: float noise when a turn is compared with the clock
 
 
 class SendGate:
@@ -26,6 +27,12 @@ class SendGate:
     one second after its response came back. A request reaches the server between its
     dispatch and its response, so no network jitter can squeeze more than ``floor(rate)``
     sends into one second of server time; the pace stays within a few percent of ``rate``.
+
+    Two lanes share those rules. Scheduled sends (deliveries, alerts) book their turns in
+    order; an *urgent* send (a reply to a user) books none: it takes the next free turn, and
+    no scheduled send is granted while an urgent one is ready and waiting. So a reply waits
+    for at most one pace interval and a window slot, never behind the queued fan-out.
+    Every rule is checked again when a send is granted, whoever booked what.
     """
 
     def __init__(
@@ -39,7 +46,9 @@ class SendGate:
         self.interval = self._fastest = 1.0 / rate
         self._slowest = 4.0 / rate
         self._clock, self._sleep = clock, sleep
-        self._next = 0.0
+        self._next = 0.0  # the next turn a scheduled send may book
+        self._last = -math.inf  # when the last send was granted
+        self._urgent_ready = 0  # urgent sends waiting for nothing but a free turn
         self._paused_until = 0.0
         self._chat_next: dict[int, float] = {}
         self._slots = max(1, math.floor(rate))  # sends per rolling second
@@ -51,19 +60,48 @@ class SendGate:
             self._frees_at.popleft()
         return self._in_flight + len(self._frees_at)
 
-    async def wait(self, chat_id: int, spacing: float) -> None:
-        """Wait for this send's turn; call :meth:`done` when its response is back."""
-        while True:
-            now = self._clock()
-            turn = max(now, self._next, self._paused_until, self._chat_next.get(chat_id, 0.0))
-            self._next = turn + self.interval
-            self._chat_next[chat_id] = turn + spacing
-            if turn > now:
-                await self._sleep(turn - now)
-            while self._busy(now := self._clock()) >= self._slots:
-                await self._sleep(self._frees_at[0] - now if self._frees_at else 0.005)
-            if self._paused_until <= now:  # no flood wait started while we waited
+    def _held(self, chat_id: int) -> float:
+        """Until when a flood wait or the chat's spacing holds a send to ``chat_id``."""
+        return max(self._paused_until, self._chat_next.get(chat_id, 0.0))
+
+    async def wait(self, chat_id: int, spacing: float, *, urgent: bool = False) -> None:
+        """Wait for this send's turn; call :meth:`done` when its response is back.
+
+        Args:
+            chat_id: the chat it posts to (``spacing`` seconds after its previous send).
+            spacing: the gap to the chat's next send.
+            urgent: a reply to a user: ahead of every scheduled send (see the class).
+        """
+        booked: float | None = None  # a scheduled send's turn
+        ready = False  # an urgent send counted in _urgent_ready: only the pace holds it
+        try:
+            while True:
+                now = self._clock()
+                held = self._held(chat_id)
+                if urgent and not ready and held <= now + EPSILON:
+                    ready = True
+                    self._urgent_ready += 1
+                turn = max(now, held, self._last + self.interval)
+                if not urgent and (booked is None or booked < self._paused_until):
+                    booked = max(turn, self._next)  # (booked again after a flood wait)
+                    self._next = booked + self.interval
+                if booked is not None:
+                    turn = max(turn, booked)
+                if turn > now + EPSILON:
+                    await self._sleep(turn - now)
+                    continue
+                if self._busy(now) >= self._slots:
+                    await self._sleep(self._frees_at[0] - now if self._frees_at else 0.005)
+                    continue
+                if not urgent and self._urgent_ready:  # a reply goes first
+                    await self._sleep(self.interval)
+                    continue
                 break
+        finally:
+            if ready:
+                self._urgent_ready -= 1
+        self._last = now
+        self._chat_next[chat_id] = now + spacing
         self._in_flight += 1
         if self.interval > self._fastest:  # creep back after a flood-wait slowdown
             self.interval = max(self._fastest, self.interval * (1 - RECOVERY))
@@ -136,10 +174,11 @@ def chat_spacing(chat_id: int, private: float = 1.0, group: float = GROUP_SPACIN
 class GateRateLimiter(BaseRateLimiter[dict[str, Any]]):
     """PTB's rate limiter as a :class:`SendGate`: the one flood control for every send.
 
-    Replies from handlers wait for their turn here and are retried once after a short flood
-    wait. The deliverer waits on the same gate itself (so it can defer instead of holding its
-    claim) and marks its sends with :data:`PACED`; for them a ``RetryAfter`` only pauses the
-    gate and goes back to the deliverer, which decides: retry, or defer the row.
+    Replies from handlers wait for their turn here, in the gate's urgent lane (ahead of
+    queued deliveries), and are retried once after a short flood wait. The deliverer waits
+    on the same gate itself (so it can defer instead of holding its claim) and marks its
+    sends with :data:`PACED`; for them a ``RetryAfter`` only pauses the gate and goes back
+    to the deliverer, which decides: retry, or defer the row.
     """
 
     def __init__(self, rate: float) -> None:
@@ -167,8 +206,10 @@ class GateRateLimiter(BaseRateLimiter[dict[str, Any]]):
         if PACED.get():
             return await self._call(callback, args, kwargs)
         for attempt in (1, 2):
-            # a reply answers the user now; only groups (about 20 a minute) are spaced
-            await self.gate.wait(chat_id, 0.0 if chat_id > 0 else chat_spacing(chat_id))
+            # a reply answers the user now, ahead of the scheduled sends; only groups
+            # (about 20 a minute) are spaced
+            spacing = 0.0 if chat_id > 0 else chat_spacing(chat_id)
+            await self.gate.wait(chat_id, spacing, urgent=True)
             try:
                 return await self._call(callback, args, kwargs)
             except RetryAfter as exc:

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
+from sqlalchemy.orm import Session
 from telegram import Document, Message, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
@@ -26,8 +27,9 @@ from bot.terminal import TERMINAL_CHAT_ID
 from briefings.errors import IngestBusy, TaxonomyError
 from briefings.ingest import FileResult, Ingestor, IngestReport
 from storage import delivery_report
+from storage.delivery_report import DeliveryCounts
 from storage.heartbeats import JobHealth
-from storage.queries import source_counts, store_stats
+from storage.queries import StoreStats, source_counts, store_stats
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -51,9 +53,12 @@ async def stats(update: Update, context: BotContext) -> None:
     """Show store statistics: documents, articles, stories, topics, subscribers, errors."""
     await typing(update, context)
     now = datetime.now(UTC)
-    with context.app.sessions() as session:
+
+    def read(session: Session) -> tuple[StoreStats, DeliveryCounts]:
         st = store_stats(session, now)
-        today = delivery_report.delivery_counts(session, *delivery_report.day_bounds(now))
+        return st, delivery_report.delivery_counts(session, *delivery_report.day_bounds(now))
+
+    st, today = await context.app.db(read)
     lines = [
         "<b>Store statistics</b>",
         f"Documents: {st.documents} ({st.documents_failed} failed)",
@@ -90,8 +95,7 @@ def scheduler_line(jobs: list[JobHealth], now: datetime) -> str:
 async def sources(update: Update, context: BotContext) -> None:
     """List the outlets with their article counts."""
     await typing(update, context)
-    with context.app.sessions() as session:
-        counts = source_counts(session)
+    counts = await context.app.db(source_counts)
     if not counts:
         await send(update, context, "No articles yet.")
         return
@@ -132,8 +136,7 @@ async def reingest(update: Update, context: BotContext) -> None:
     if ctx.ingestor.busy:
         await send(update, context, BUSY_TEXT)
         return
-    with ctx.sessions() as session:
-        total = store_stats(session).documents
+    total = await ctx.db(lambda session: store_stats(session).documents)
     message = await send(update, context, f"Re-ingesting {total} documents…")
     await _in_background(update, context, _reingest(update, context, message, total))
 
@@ -295,7 +298,7 @@ def _mb(size: int) -> str:
 async def reload_topics(update: Update, context: BotContext) -> None:
     """Re-read the taxonomy (default file plus TOPICS_FILE) without a restart."""
     try:
-        taxonomy = context.app.reload_taxonomy()
+        taxonomy = await context.app.reload_taxonomy()
     except TaxonomyError as exc:
         await send(update, context, f"Topics not reloaded, the old ones stay: {esc(str(exc))}")
         return

@@ -6,6 +6,7 @@ import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
+from sqlalchemy.orm import Session
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
@@ -16,7 +17,9 @@ from bot.handlers.channels import Target, target_of
 from bot.handlers.common import Buttons, args_text, send, show
 from bot.render import alert_more_messages
 from briefings.alerts import service
+from briefings.digest.briefing import BriefingEntry
 from briefings.errors import InvalidSetting
+from briefings.subscriptions import FollowQuery
 from storage import alerts as stored
 from storage import chats
 
@@ -38,10 +41,13 @@ async def alert(update: Update, context: BotContext, text: str | None = None) ->
     if (target := await target_of(update, context)) is None:  # this chat, or its channel
         return
     now = datetime.now(UTC)
+
+    def follow(session: Session) -> tuple[FollowQuery, bool]:
+        chats.ensure_chat(session, target.chat_id, kind=target.kind)
+        return service.follow_instantly(session, target.chat_id, wanted, now)
+
     try:
-        with ctx.sessions() as session, session.begin():
-            chats.ensure_chat(session, target.chat_id, kind=target.kind)
-            query, new = service.follow_instantly(session, target.chat_id, wanted, now)
+        query, new = await ctx.db(follow)
     except InvalidSetting as exc:
         await show(update, context, f"{esc(str(exc)).capitalize()}.\n{USAGE_ALERT}")
         return
@@ -60,9 +66,8 @@ async def alert(update: Update, context: BotContext, text: str | None = None) ->
         await queue_backlog(update, context, follows=[query.key], chat_id=target.chat_id)
 
 
-def _list(context: BotContext, target: Target) -> tuple[str, Buttons]:
-    with context.app.sessions() as session:
-        modes = service.follow_modes(session, target.chat_id)
+async def _list(context: BotContext, target: Target) -> tuple[str, Buttons]:
+    modes = await context.app.db(lambda session: service.follow_modes(session, target.chat_id))
     if not modes:
         return target.note() + "You follow no keywords. " + USAGE_ALERT, []
     lines = [target.note() + "<b>Your follows</b> (⚡ instant alert · 📰 in the daily briefing)"]
@@ -81,7 +86,7 @@ async def alerts_list(update: Update, context: BotContext) -> None:
     """List this chat's (or its channel's) follows, each with a button switching it between
     instant and daily."""
     if (target := await target_of(update, context)) is not None:
-        text, buttons = _list(context, target)
+        text, buttons = await _list(context, target)
         await show(update, context, text, buttons)
 
 
@@ -92,12 +97,15 @@ async def mode_button(update: Update, context: BotContext) -> None:
         return
     chat_id = target.chat_id
     follow_id = int((update.callback_query.data or "alertmode:0").split(":")[1])
-    with context.app.sessions() as session, session.begin():
+
+    def switch(session: Session) -> bool:
         current = {m.subscription_id: m for m in service.follow_modes(session, chat_id)}
         mode = current.get(follow_id)
         if mode is not None:
             service.set_instant(session, chat_id, follow_id, not mode.instant, datetime.now(UTC))
-    if mode is None:
+        return mode is not None
+
+    if not await context.app.db(switch):
         await update.callback_query.answer("That follow was removed.")
     await alerts_list(update, context)
 
@@ -108,9 +116,13 @@ async def more_button(update: Update, context: BotContext) -> None:
     assert query is not None and update.effective_chat is not None
     briefing_id = int((query.data or MORE_PREFIX + "0")[len(MORE_PREFIX) :])
     shown = context.app.settings.alert_batch_stories
-    with context.app.sessions() as session:
-        story_ids = stored.alert_story_ids(session, update.effective_chat.id, briefing_id)
-        entries = service.story_entries(session, (story_ids or [])[shown:])
+    chat_id = update.effective_chat.id
+
+    def rest(session: Session) -> list[BriefingEntry]:
+        story_ids = stored.alert_story_ids(session, chat_id, briefing_id)
+        return service.story_entries(session, (story_ids or [])[shown:])
+
+    entries = await context.app.db(rest)
     await query.answer()
     if not entries:
         await send(update, context, "Those stories are no longer available. See /latest.")
@@ -137,10 +149,12 @@ async def queue_backlog(
     if ctx.terminal or chat_id is None or (not topics and not follows):
         return
     now = datetime.now(UTC)
-    with ctx.sessions() as session, session.begin():
-        queued = service.queue_backlog(
-            session, ctx.taxonomy, chat_id, topics=topics, follows=follows, now=now
+    target = chat_id
+    queued = await ctx.db(
+        lambda session: service.queue_backlog(
+            session, ctx.taxonomy, target, topics=topics, follows=follows, now=now
         )
+    )
     if queued:
         context.application.create_task(
             send_alerts(context.bot, ctx, chat_ids={chat_id}), update=update, name="backlog"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from sqlalchemy.orm import Session
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
@@ -22,15 +23,19 @@ async def brief(update: Update, context: BotContext) -> None:
     if update.callback_query is not None:
         await update.callback_query.answer()
     await typing(update, context)
-    with ctx.sessions() as session, session.begin():
+    now = datetime.now(UTC)
+
+    def compose(session: Session) -> list[str]:
         chats.ensure_chat(session, chat.id, kind=chat.type)
-        messages = brief_messages(
+        return brief_messages(
             session,
             chat_id=chat.id,
             taxonomy=ctx.taxonomy,
-            now=datetime.now(UTC),
+            now=now,
             default_timezone=ctx.settings.default_timezone,
         )
+
+    messages = await ctx.db(compose)
     for text in messages:
         await send(update, context, text)
 

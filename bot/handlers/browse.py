@@ -15,8 +15,7 @@ from briefings import browse as service
 async def topics(update: Update, context: BotContext) -> None:
     """List topics with counts and trending terms; each topic is a button."""
     ctx = context.app
-    with ctx.sessions() as session:
-        overview = service.topics_overview(session, ctx.taxonomy)
+    overview = await ctx.db(lambda session: service.topics_overview(session, ctx.taxonomy))
     buttons: Buttons = []
     row: list[tuple[str, str]] = []
     for item in overview.topics[:40]:
@@ -55,8 +54,7 @@ async def latest_button(update: Update, context: BotContext) -> None:
 
 async def _latest_page(update: Update, context: BotContext, slug: str | None, page: int) -> None:
     ctx = context.app
-    with ctx.sessions() as session:
-        result = service.latest(session, topic=slug, page=page)
+    result = await ctx.db(lambda session: service.latest(session, topic=slug, page=page))
     topic = ctx.taxonomy.get(slug) if slug else None
     label = topic.label if topic else "all topics"
     if not result.items:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from sqlalchemy.orm import Session
 from telegram import Chat, ChatMember, Message, MessageOriginChannel, Update
 from telegram.constants import ChatType
 from telegram.error import TelegramError
@@ -87,17 +88,19 @@ async def target_of(update: Update, context: BotContext) -> Target | None:
     if chat.type != ChatType.PRIVATE or user is None:
         return here
     ctx = context.app
-    with ctx.sessions() as session:
+
+    def managed(session: Session) -> tuple[int, str | None] | None:
         channel = routing.managing(session, chat.id)
-        found = None if channel is None else (channel.id, channel.title)
+        return None if channel is None else (channel.id, channel.title)
+
+    found = await ctx.db(managed)
     if found is None:
         return here
     channel_id, title = found
     problem = await admin_problem(context, channel_id, user.id, title, bot_too=False)
     if problem is None:
         return Target(channel_id, ChatType.CHANNEL, title, channel=True)
-    with ctx.sessions() as session, session.begin():
-        routing.set_managing(session, chat.id, None)
+    await ctx.db(lambda session: routing.set_managing(session, chat.id, None))
     await show(update, context, f"{problem}\nThis chat manages its own settings again.")
     return None
 
@@ -112,8 +115,7 @@ async def channel(update: Update, context: BotContext) -> None:
     wanted = args_text(context)
     ctx = context.app
     if wanted.casefold() == "off":
-        with ctx.sessions() as session, session.begin():
-            routing.set_managing(session, chat.id, None)
+        await ctx.db(lambda session: routing.set_managing(session, chat.id, None))
         await show(update, context, f"{SETTINGS} apply to this chat again.")
         return
     if wanted:
@@ -121,9 +123,12 @@ async def channel(update: Update, context: BotContext) -> None:
         ref: str | int = int(wanted) if wanted.lstrip("-").isdigit() else "@" + name
         await _link(update, context, ref)
         return
-    with ctx.sessions() as session:
+
+    def managed_title(session: Session) -> str | None:
         managed = routing.managing(session, chat.id)
-        title = None if managed is None else managed.title or str(managed.id)
+        return None if managed is None else managed.title or str(managed.id)
+
+    title = await ctx.db(managed_title)
     if title is None:
         await show(update, context, f"You manage this chat's own briefings.\n{USAGE}")
     else:
@@ -161,10 +166,13 @@ async def _link(update: Update, context: BotContext, ref: str | int) -> None:
         await show(update, context, problem)
         return
     ctx = context.app
-    with ctx.sessions() as session, session.begin():
+
+    def link(session: Session) -> None:
         row = chats.ensure_chat(session, found.id, kind=ChatType.CHANNEL, title=found.title)
         row.active = True
         routing.set_managing(session, chat.id, found.id)
+
+    await ctx.db(link)
     await show(
         update, context, f"Linked the channel <b>{esc(found.title or shown)}</b>: {SETTINGS} "
         "now apply to it, and its briefings are posted there. /channel off manages this chat "

@@ -15,6 +15,7 @@ import logging
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
+from sqlalchemy.orm import Session
 from telegram import Update
 from telegram.ext import ApplicationHandlerStop, BaseHandler, TypeHandler
 
@@ -65,12 +66,12 @@ def admin_gate(
             )
             await send(update, context, REFUSAL)
             raise ApplicationHandlerStop
-        _track(update, context)
+        await _track(update, context)
 
     return gate
 
 
-def _track(update: Update, context: BotContext) -> None:
+async def _track(update: Update, context: BotContext) -> None:
     chat = update.effective_chat
     if chat is None or update.effective_message is None:
         return
@@ -79,11 +80,14 @@ def _track(update: Update, context: BotContext) -> None:
         return
     ctx = context.app
     title = (chat.title or chat.full_name or chat.username or "")[:300] or None
+
+    def record(session: Session) -> None:
+        row = chats.ensure_chat(session, chat.id, kind=chat.type, title=title)
+        if not row.active:  # they write to us again: deliveries may resume
+            row.active = True
+
     try:
-        with ctx.sessions() as session, session.begin():
-            row = chats.ensure_chat(session, chat.id, kind=chat.type, title=title)
-            if not row.active:  # they write to us again: deliveries may resume
-                row.active = True
+        await ctx.db(record)
     except Exception:  # tracking must never stop the command itself
         log.warning("could not record chat %s", chat.id, exc_info=True)
         return

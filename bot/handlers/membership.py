@@ -5,6 +5,7 @@ In a channel the bot must be an administrator who can post: demoted counts as re
 
 from __future__ import annotations
 
+from sqlalchemy.orm import Session
 from telegram import ChatMember, Update
 from telegram.constants import ChatType
 from telegram.ext import ChatMemberHandler
@@ -27,12 +28,15 @@ async def on_my_chat_member(update: Update, context: BotContext) -> None:
         posts = getattr(new, "can_post_messages", None) is not False
         member = new.status == ChatMember.ADMINISTRATOR and posts
     ctx = context.app
-    with ctx.sessions() as session, session.begin():
+
+    def record(session: Session) -> None:
         if member:
             row = chats.ensure_chat(session, chat.id, kind=chat.type, title=chat.title)
             row.active = True
         else:
             chat_state.set_chat_active(session, chat.id, False)
+
+    await ctx.db(record)
 
 
 HANDLERS = [ChatMemberHandler(on_my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER)]

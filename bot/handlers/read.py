@@ -6,13 +6,12 @@ per page, turned with ◀ ▶ buttons (``article:<id>:<page>``) that edit it in 
 
 from __future__ import annotations
 
-import asyncio
 import re
 
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, MessageHandler, filters
 
-from bot.context import AppContext, BotContext
+from bot.context import BotContext
 from bot.handlers.common import page_buttons, send, show
 from bot.render import article_page, article_pages
 from briefings import browse as service
@@ -46,17 +45,14 @@ async def page_button(update: Update, context: BotContext) -> None:
     await _read(update, context, int(article_id), int(page))
 
 
-def _pages(ctx: AppContext, article_id: int) -> list[str]:
-    with ctx.sessions() as session:
-        return article_pages(service.read_article(session, article_id))
-
-
 async def _read(
     update: Update, context: BotContext, article_id: int, page: int | None = None
 ) -> None:
     ctx = context.app
     try:  # a megabyte of text takes a moment to split: not on the event loop
-        pages = await asyncio.to_thread(_pages, ctx, article_id)
+        pages = await ctx.db(
+            lambda session: article_pages(service.read_article(session, article_id))
+        )
     except NotFound:
         reply = send if page is None else show
         await reply(update, context, f"There is no article {article_id}. Try /latest or /search.")

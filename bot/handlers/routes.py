@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from sqlalchemy.orm import Session
 from telegram import Update
 from telegram.ext import CommandHandler
 
@@ -48,11 +49,14 @@ async def route(update: Update, context: BotContext) -> None:
         await show(update, context, f"I don't know “{esc(wanted[:100])}”. {USAGE_ROUTE}")
         return
     thread, now = message.message_thread_id, datetime.now(UTC)
-    with ctx.sessions() as session, session.begin():
+
+    def set_routes(session: Session) -> set[str]:
         chats.ensure_chat(session, chat.id, kind=chat.type, title=chat.title)
         for topic in topics:
             routing.set_route(session, chat.id, topic.slug, thread, now)
-        subscribed = subs.subscribed_slugs(session, chat.id)
+        return subs.subscribed_slugs(session, chat.id)
+
+    subscribed = await ctx.db(set_routes)
     lines = [f"Stories about {_labels(topics)} in this group's briefings now come to this topic."]
     missing = [topic for topic in topics if subscribed and topic.slug not in subscribed]
     if missing:
@@ -68,10 +72,13 @@ async def _list(update: Update, context: BotContext) -> None:
     chat = update.effective_chat
     assert chat is not None
     ctx = context.app
-    with ctx.sessions() as session:
+
+    def read(session: Session) -> tuple[list[tuple[str, int, bool, str | None]], int | None]:
         found = routing.routes(session, chat.id)
         rows = [(r.topic_slug, r.thread_id, r.active, r.error) for r in found]
-        thread = routing.routing(session, chat.id).default_thread
+        return rows, routing.routing(session, chat.id).default_thread
+
+    rows, thread = await ctx.db(read)
     default = "the General topic" if thread is None else f"topic #{thread}"
     lines = [f"<b>Routes</b> (the rest of the briefing goes to {default})"]
     for slug, thread, active, error in rows:
@@ -97,13 +104,16 @@ async def unroute(update: Update, context: BotContext) -> None:
         await show(update, context, USAGE_ROUTE)
         return
     ctx = context.app
-    with ctx.sessions() as session, session.begin():
+
+    def remove(session: Session) -> list[str]:
         if wanted.casefold() == "all":
             slugs = [row.topic_slug for row in routing.routes(session, chat.id)]
         else:
             topics, _ = subs.resolve_topics(ctx.taxonomy, wanted)
             slugs = [topic.slug for topic in topics]
-        removed = [slug for slug in slugs if routing.remove_route(session, chat.id, slug)]
+        return [slug for slug in slugs if routing.remove_route(session, chat.id, slug)]
+
+    removed = await ctx.db(remove)
     if removed:
         count = len(removed)
         await show(update, context, f"Removed {count} route{'s' if count != 1 else ''}: those "

@@ -64,14 +64,15 @@ async def _results(update: Update, context: BotContext, query: str, page: int) -
     if update.callback_query is None:
         await typing(update, context)
     try:
-        with ctx.sessions() as session:
-            result = service.search(
+        result = await ctx.db(
+            lambda session: service.search(
                 session,
                 query,
                 page=page,
                 taxonomy=ctx.taxonomy,
                 timezone=ctx.settings.default_timezone,
             )
+        )
     except BadQuery as exc:
         await show(update, context, f"{esc(str(exc))}\n\n{USAGE}")
         return

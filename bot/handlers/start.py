@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sqlalchemy.orm import Session
 from telegram import Update
 from telegram.ext import CommandHandler
 
@@ -64,10 +65,14 @@ async def start(update: Update, context: BotContext) -> None:
         if topic is None:
             note = f"\n\nThere is no topic “{esc(slug)}”; see /topics."
         else:
-            with ctx.sessions() as session, session.begin():
-                chats.ensure_chat(session, chat.id, kind=chat.type)
-                if chats.add_subscription(session, chat.id, chats.TOPIC, topic.slug):
-                    new = topic.slug
+            chat_id, kind, slug = chat.id, chat.type, topic.slug
+
+            def subscribe(session: Session) -> bool:
+                chats.ensure_chat(session, chat_id, kind=kind)
+                return chats.add_subscription(session, chat_id, chats.TOPIC, slug)
+
+            if await ctx.db(subscribe):
+                new = topic.slug
             note = f"\n\nYou are subscribed to <b>{esc(topic.label)}</b>."
     await send(
         update,

@@ -7,8 +7,8 @@ group's delivery thread (in General: the General topic).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from typing import TypeVar
 
 from sqlalchemy.orm import Session
 from telegram import Update
@@ -38,14 +38,18 @@ USAGE_FOLLOW = (
     "excludes one. E.g. <code>/follow chips tariffs -sports</code>"
 )
 USAGE_UNFOLLOW = "Usage: /unfollow [keywords|all]"
+T = TypeVar("T")
 
 
-@contextmanager
-def _chat_session(target: Target, ctx: AppContext) -> Iterator[tuple[Session, int]]:
-    """A transaction with the target chat's row in place (created on first contact)."""
-    with ctx.sessions() as session, session.begin():
+async def _in_chat(ctx: AppContext, target: Target, work: Callable[[Session, int], T]) -> T:
+    """``work(session, chat_id)`` in a transaction with the target chat's row in place
+    (created on first contact), off the event loop."""
+
+    def run(session: Session) -> T:
         chats.ensure_chat(session, target.chat_id, kind=target.kind, title=target.title)
-        yield session, target.chat_id
+        return work(session, target.chat_id)
+
+    return await ctx.db(run)
 
 
 def _asked_here(update: Update, session: Session, chat_id: int) -> None:
@@ -81,8 +85,7 @@ def _toggle_keyboard(ctx: AppContext, subscribed: set[str]) -> Buttons:
 
 async def _show_toggles(update: Update, context: BotContext, target: Target) -> None:
     ctx = context.app
-    with _chat_session(target, ctx) as (session, chat_id):
-        subscribed = subs.subscribed_slugs(session, chat_id)
+    subscribed = await _in_chat(ctx, target, subs.subscribed_slugs)
     text = target.note() + (
         "<b>Your topics</b>\nTap a topic to subscribe or unsubscribe (✅ = subscribed). "
         "Your daily briefing covers these topics."
@@ -103,9 +106,13 @@ async def subscribe(update: Update, context: BotContext) -> None:
     if not topics:
         await show(update, context, f"I don't know “{esc(wanted[:100])}”. {USAGE_SUBSCRIBE}")
         return
-    with _chat_session(target, ctx) as (session, chat_id):
-        added, already = subs.subscribe(session, chat_id, topics)
+
+    def add(session: Session, chat_id: int) -> tuple[list[Topic], list[Topic]]:
+        done = subs.subscribe(session, chat_id, topics)
         _asked_here(update, session, chat_id)
+        return done
+
+    added, already = await _in_chat(ctx, target, add)
     lines = [target.note().rstrip()] if target.channel else []
     if added:
         lines.append(f"Subscribed to {_labels(added)}.")
@@ -130,9 +137,12 @@ async def unsubscribe(update: Update, context: BotContext) -> None:
         await _show_toggles(update, context, target)
         return
     if wanted.casefold() == "all":
-        with _chat_session(target, ctx) as (session, chat_id):
+
+        def remove_all(session: Session, chat_id: int) -> tuple[int, int]:
             removed, _ = subs.unsubscribe(session, chat_id, None)
-            follows = len(chats.subscriptions(session, chat_id, chats.FOLLOW))
+            return removed, len(chats.subscriptions(session, chat_id, chats.FOLLOW))
+
+        removed, follows = await _in_chat(ctx, target, remove_all)
         text = target.note() + f"Unsubscribed from {removed} topic{'s' if removed != 1 else ''}."
         if follows:
             text += " Your keyword follows stay: /unfollow all removes them."
@@ -142,8 +152,9 @@ async def unsubscribe(update: Update, context: BotContext) -> None:
     if not topics:
         await show(update, context, f"I don't know “{esc(wanted[:100])}”. {USAGE_UNSUBSCRIBE}")
         return
-    with _chat_session(target, ctx) as (session, chat_id):
-        _, absent = subs.unsubscribe(session, chat_id, topics)
+    _, absent = await _in_chat(
+        ctx, target, lambda session, chat_id: subs.unsubscribe(session, chat_id, topics)
+    )
     removed_topics = [topic for topic in topics if topic not in absent]
     lines = [target.note().rstrip()] if target.channel else []
     if removed_topics:
@@ -168,9 +179,13 @@ async def toggle_button(update: Update, context: BotContext) -> None:
     if ctx.taxonomy.get(slug) is None:
         await update.callback_query.answer("That topic no longer exists.")
         return
-    with _chat_session(target, ctx) as (session, chat_id):
+
+    def toggle(session: Session, chat_id: int) -> bool:
         added = subs.toggle_topic(session, chat_id, slug)
         _asked_here(update, session, chat_id)
+        return added
+
+    added = await _in_chat(ctx, target, toggle)
     await _show_toggles(update, context, target)
     if added:
         await alerts.queue_backlog(update, context, topics=[slug], chat_id=target.chat_id)
@@ -184,14 +199,17 @@ async def subscriptions(update: Update, context: BotContext) -> None:
 
 async def _show_preferences(update: Update, context: BotContext, target: Target) -> None:
     ctx = context.app
-    with _chat_session(target, ctx) as (session, chat_id):
-        prefs = subs.preferences(
+    prefs = await _in_chat(
+        ctx,
+        target,
+        lambda session, chat_id: subs.preferences(
             session,
             ctx.taxonomy,
             chat_id,
             default_time=ctx.settings.default_briefing_time,
             default_timezone=ctx.settings.default_timezone,
-        )
+        ),
+    )
     lines = [target.note() + "<b>Your subscriptions</b>"]
     if prefs.topics:
         lines.append("Topics: " + _labels(prefs.topics))
@@ -235,8 +253,10 @@ async def _set(
     if (target := await target_of(update, context)) is None:
         return None
     try:
-        with _chat_session(target, ctx) as (session, chat_id):
-            return target, setter(session, chat_id, wanted)
+        value = await _in_chat(
+            ctx, target, lambda session, chat_id: setter(session, chat_id, wanted)
+        )
+        return target, value
     except InvalidSetting as exc:
         await show(update, context, f"“{esc(wanted[:shown])}”: {esc(str(exc))}{glue}{usage}")
         return None
@@ -277,9 +297,13 @@ async def follow(update: Update, context: BotContext) -> None:
     if (target := await target_of(update, context)) is None:
         return
     try:
-        with _chat_session(target, ctx) as (session, chat_id):
-            query, new = subs.follow(session, chat_id, wanted)
+
+        def add(session: Session, chat_id: int) -> tuple[subs.FollowQuery, bool]:
+            done = subs.follow(session, chat_id, wanted)
             _asked_here(update, session, chat_id)
+            return done
+
+        query, new = await _in_chat(ctx, target, add)
     except InvalidSetting as exc:
         await show(update, context, f"{esc(str(exc)).capitalize()}.\n{USAGE_FOLLOW}")
         return
@@ -299,16 +323,23 @@ async def unfollow(update: Update, context: BotContext) -> None:
         return
     wanted = args_text(context)
     if not wanted:
-        with _chat_session(target, ctx) as (session, chat_id):
-            follows = [(s.id, s.key) for s in chats.subscriptions(session, chat_id, chats.FOLLOW)]
+        follows = await _in_chat(
+            ctx,
+            target,
+            lambda session, chat_id: [
+                (s.id, s.key) for s in chats.subscriptions(session, chat_id, chats.FOLLOW)
+            ],
+        )
         if not follows:
             await show(update, context, "You follow no keywords. " + USAGE_FOLLOW)
             return
         buttons: Buttons = [[(f"✖ {key}"[:60], f"unfollow:{id_}")] for id_, key in follows]
         await show(update, context, "Tap a follow to remove it. " + USAGE_UNFOLLOW, buttons)
         return
-    with _chat_session(target, ctx) as (session, chat_id):
-        removed = subs.unfollow(session, chat_id, None if wanted.casefold() == "all" else wanted)
+    which = None if wanted.casefold() == "all" else wanted
+    removed = await _in_chat(
+        ctx, target, lambda session, chat_id: subs.unfollow(session, chat_id, which)
+    )
     if removed:
         await show(update, context, f"Removed {removed} follow{'s' if removed != 1 else ''}.")
     else:
@@ -322,8 +353,9 @@ async def unfollow_button(update: Update, context: BotContext) -> None:
     follow_id = int((update.callback_query.data or "unfollow:0").split(":")[1])
     if (target := await target_of(update, context)) is None:
         return
-    with _chat_session(target, ctx) as (session, chat_id):
-        key = subs.unfollow_id(session, chat_id, follow_id)
+    key = await _in_chat(
+        ctx, target, lambda session, chat_id: subs.unfollow_id(session, chat_id, follow_id)
+    )
     if key is None:
         await show(update, context, "That follow was already removed. See /subscriptions.")
     else:
