@@ -9,7 +9,8 @@ unseen text), or with ``exact=True`` through nupunkt's tokenizer itself. Words
 come from one regular expression equivalent to sumy's own word filter.
 
 A leading news dateline ("(CNN) —", "WASHINGTON (Reuters) -") is removed from
-the first sentence. The nupunkt model is loaded lazily, once per process.
+the first sentence (briefings/summary/paragraphs.py, with the paragraph split). The
+nupunkt model is loaded lazily, once per process.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from briefings.summary.checks import find_single_opener, open_quote
+from briefings.summary.paragraphs import split_paragraphs, squash, strip_dateline
 from briefings.text.words import LETTER_WORD
 
 if TYPE_CHECKING:
@@ -44,24 +46,7 @@ _EXTRA_ABBREVIATIONS = tuple(_EXTRA_ABBREVIATIONS_TEXT.split())
 
 WORD_RE = LETTER_WORD  # sumy's Tokenizer._is_word: letters, inner ' and -
 
-_DASH = r"(?:--|[—–]|-(?=\s))"
-# "(CNN)", "London (CNN) --", "Sanaa, Yemen (CNN)", "WASHINGTON (Reuters) -",
-# "NEW YORK, March 3 (AP) —": an optional place, then a short parenthesised agency.
-_DATELINE_AGENCY = re.compile(
-    r"\A\s*(?:[A-Z][\w.'’-]*(?:[ ,]+[A-Z0-9][\w.'’-]*){0,5},?\s*)?"
-    r"\((?:[A-Z][\w.&'’-]*)(?:\s[A-Z][\w.&'’-]*){0,3}\)\s*" + _DASH + r"?\s*"
-)
-# "WASHINGTON —", "LOS ANGELES, Calif. --": an all-caps place followed by a dash.
-_DATELINE_CAPS = re.compile(
-    r"\A\s*[A-Z][A-Z.'’-]+(?:\s[A-Z][A-Z.'’-]+){0,3}(?:,\s*[A-Z][\w.]*(?:\s[A-Z0-9][\w.]*){0,2})?"
-    r"\s*" + _DASH + r"\s*"
-)
-_BLANK_LINE = re.compile(r"\n\s*\n")
 _ALNUM = re.compile(r"[^\W_]")
-_TERMINAL = frozenset(".!?:;\"”’')")
-# ASCII characters str.split() treats as whitespace, apart from the space.
-_ASCII_SPACE_NOT_BLANK = "\t\n\r\x0b\x0c\x1c\x1d\x1e\x1f"
-_SPACES = re.compile("  +")
 # Longest run of sentences kept together because a quotation is still open.
 _QUOTE_MAX_CHARS = 700
 _QUOTE_OPENERS = "\"“‘'"
@@ -105,70 +90,6 @@ def _splitter() -> PunktSentenceTokenizer:
     params.abbrev_types = {a for a in params.abbrev_types if not _is_spurious(a)}
     params.abbrev_types.update(_EXTRA_ABBREVIATIONS)
     return nupunkt.PunktSentenceTokenizer(params)
-
-
-def strip_dateline(text: str) -> str:
-    """Remove a leading news dateline ("(CNN) —", "WASHINGTON (Reuters) -").
-
-    Args:
-        text: the start of an article (or a first sentence).
-
-    Returns:
-        ``text`` without the dateline, or ``text`` unchanged when there is none
-        or when removing it would leave too little.
-    """
-    for pattern in (_DATELINE_AGENCY, _DATELINE_CAPS):
-        match = pattern.match(text)
-        if match is not None:
-            rest = text[match.end() :]
-            first = rest[:1]
-            if len(rest) >= 20 and (first.isupper() or first.isdigit() or first in "\"“‘'"):
-                return rest
-    return text
-
-
-def _squash(text: str) -> str:
-    """Collapse every whitespace run (incl. NBSP, newlines) to one space; strip."""
-    if text.isascii() and not any(map(text.__contains__, _ASCII_SPACE_NOT_BLANK)):
-        # Only spaces: no need to build a list of every word (~3x faster).
-        return _SPACES.sub(" ", text).strip(" ")
-    if "\u200b" in text:
-        text = text.replace("\u200b", "")
-    return " ".join(text.split())
-
-
-def split_paragraphs(text: str) -> list[str]:
-    """Split text into paragraphs: blank lines, or lines that are not soft wraps.
-
-    A single newline is a soft wrap (joined with a space) only when the line does
-    not end like a sentence and the next one starts in lower case; otherwise
-    lines are kept apart, as in dumps with one paragraph per line.
-
-    Args:
-        text: plain text.
-
-    Returns:
-        Non-empty paragraphs with whitespace normalised.
-    """
-    if "\n" not in text:
-        line = _squash(text)
-        return [line] if line else []
-    paragraphs: list[str] = []
-    for block in _BLANK_LINE.split(text):
-        current = ""
-        for raw in block.split("\n"):
-            line = _squash(raw)
-            if not line:
-                continue
-            if current and current[-1] not in _TERMINAL and line[0].islower():
-                current = f"{current} {line}"
-            else:
-                if current:
-                    paragraphs.append(current)
-                current = line
-        if current:
-            paragraphs.append(current)
-    return paragraphs
 
 
 _TITLES_TEXT = "mr mrs ms dr prof hon rev gen lt col capt sgt gov sen rep"  # before a name
@@ -398,7 +319,7 @@ class OfflineTokenizer:
         Returns:
             The sentences, stripped.
         """
-        return tuple(_sentences_of(_squash(paragraph), self._exact))
+        return tuple(_sentences_of(squash(paragraph), self._exact))
 
     def to_words(self, sentence: str) -> tuple[str, ...]:
         """Split a sentence into words.
