@@ -181,6 +181,7 @@ async def test_an_ingested_story_reaches_an_instant_follow_once_and_not_the_brie
         )
 
 
+@pytest.mark.slow
 async def test_many_matches_batch_into_one_message_with_a_button_for_the_rest(
     app: App, fake_api: FakeTelegram, ctx: AppContext
 ) -> None:
@@ -385,6 +386,7 @@ def test_alerts_held_for_a_day_are_dropped_by_housekeeping(sqlite_url: str) -> N
     assert len(queue_rows(sessions)) == 1
 
 
+@pytest.mark.slow
 async def test_a_deferred_batch_is_resumed_with_its_more_button(
     bot: Bot, fake_api: FakeTelegram, sqlite_url: str
 ) -> None:

@@ -77,6 +77,7 @@ async def test_non_admins_are_refused_and_nothing_happens(
     assert "not allowed" in group["plain"]
 
 
+@pytest.mark.slow
 async def test_stats_for_admin(app: App, fake_api: FakeTelegram) -> None:
     await say(app, fake_api, "/subscribe china", chat_id=ADMIN)
 
@@ -180,6 +181,7 @@ async def test_admin_commands_only_in_admin_menus(app: App, fake_api: FakeTelegr
     assert {"stats", "sources", "reingest", "ingest", "search"} <= admin
 
 
+@pytest.mark.slow
 def test_terminal_chat_runs_admin_commands_and_ingests_paths(
     ctx: AppContext, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -60,6 +60,7 @@ async def edited(fake: FakeTelegram, message: dict[str, Any], label: str) -> dic
     return next(r for r in records if r["message_id"] == message["message_id"])
 
 
+@pytest.mark.slow
 async def test_browsing_over_polling(fake_api: FakeTelegram, seeded_ctx: AppContext) -> None:
     async with polling(seeded_ctx, fake_api):
         [welcome] = await reply_to(fake_api, USER, "/start")

@@ -269,6 +269,7 @@ async def test_read_pages_a_megabyte_article_in_place(
     assert all(len(data.encode()) <= 64 for data in buttons(final).values())
 
 
+@pytest.mark.slow
 async def test_read_pages_cover_the_whole_article(
     app: App, fake_api: FakeTelegram, seeded_ctx: AppContext
 ) -> None:

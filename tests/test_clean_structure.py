@@ -138,6 +138,7 @@ REMOVED = ["There are 4 responses", "About time too", "Eight minutes is not ofte
            "Share this story", "Comments"]  # fmt: skip
 
 
+@pytest.mark.slow
 def test_a_dump_through_ingest_keeps_the_story_and_drops_chart_comments_and_repeats(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],

@@ -63,6 +63,7 @@ def per_chat(fake: FakeTelegram) -> Counter[int]:
     return Counter(record["chat_id"] for record in fake.sent())
 
 
+@pytest.mark.slow
 async def test_due_briefings_go_out_once_even_when_the_job_runs_twice(
     bot: Bot, sessions: sessionmaker[Session], fake_api: FakeTelegram
 ) -> None:

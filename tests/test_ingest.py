@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from conftest import SEEDS, make_settings
 from sqlalchemy import func, select
 
@@ -100,6 +101,7 @@ def test_bad_files_are_reported_and_others_ingested(tmp_path: Path, sqlite_url: 
         assert session.scalar(select(func.count(Article.id))) == 8
 
 
+@pytest.mark.slow
 def test_seeds_ingest_on_postgres(postgres_url: str) -> None:
     ctx = build_context(make_settings(postgres_url))
     report = ctx.ingestor.ingest_paths([SEEDS])

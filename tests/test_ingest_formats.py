@@ -143,6 +143,7 @@ def _documents(url: str) -> int:
         return int(session.scalar(select(func.count(SourceDocument.id))) or 0)
 
 
+@pytest.mark.slow
 def test_every_format_is_stored_with_aware_utc_dates(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
@@ -163,6 +164,7 @@ def test_every_format_is_stored_with_aware_utc_dates(
         assert stored[title].sort_time == date, title
 
 
+@pytest.mark.slow
 def test_dry_run_prints_what_a_real_ingest_stores_and_writes_nothing(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
@@ -185,6 +187,7 @@ def test_dry_run_prints_what_a_real_ingest_stores_and_writes_nothing(
     }
 
 
+@pytest.mark.slow
 def test_a_dry_run_sees_earlier_files_of_the_same_run(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
@@ -241,6 +244,7 @@ def test_nul_characters_and_overlong_fields_are_stored_on_both_engines(
     assert lion.byline is not None and len(lion.byline) <= 300
 
 
+@pytest.mark.slow
 def test_a_file_failing_on_store_fails_the_dry_run_too(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
@@ -303,6 +307,7 @@ def test_each_failed_file_is_one_line_without_traceback(
 LANGUAGES = {"pl": "Polish", "zh": "Chinese", "ja": "Japanese", "ar": "Arabic", "ru": "Russian"}
 
 
+@pytest.mark.slow
 def test_non_english_dumps_are_stored_with_summaries(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],

@@ -86,6 +86,7 @@ def test_a_rereport_two_days_later_joins_the_story(
     assert stories[OTHER["title"]] != stories[ORIGINAL["title"]]
 
 
+@pytest.mark.slow
 def test_a_rereport_outside_the_window_is_a_new_story(
     monkeypatch: pytest.MonkeyPatch, database_url: str, tmp_path: Path
 ) -> None:
@@ -109,6 +110,7 @@ def test_the_window_is_a_setting(monkeypatch: pytest.MonkeyPatch, tmp_path: Path
     assert _stories(wide)[title] == _stories(wide)[ORIGINAL["title"]]
 
 
+@pytest.mark.slow
 def test_articles_stored_before_the_link_keys_get_them_and_link(
     monkeypatch: pytest.MonkeyPatch, database_url: str, tmp_path: Path
 ) -> None:

@@ -158,7 +158,7 @@ class FakeTelegram(BotApiMethods):
         self._threads = [
             threading.Thread(
                 target=server.serve_forever,
-                kwargs={"poll_interval": 0.05},
+                kwargs={"poll_interval": 0.005},  # shutdown() waits up to one interval
                 name="fakebot-http",
                 daemon=True,
             ),
