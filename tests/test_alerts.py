@@ -313,6 +313,24 @@ def one_story_for_all(sessions: sessionmaker[Session], chat_ids: list[int], word
     return now
 
 
+def alert_worker(
+    url: str,
+    fake: FakeTelegram,
+    at: datetime,
+    *,
+    rate: int,
+    workers: int,
+    lease: float | None = None,
+) -> list[str]:
+    """The command line of an alert-delivery worker process (tests/delivery_worker.py)."""
+    return [
+        sys.executable, str(ROOT / "tests" / "delivery_worker.py"), "--alerts",
+        "--db", url, "--base-url", fake.base_url, "--token", fake.token,
+        "--now", at.isoformat(), "--rate", str(rate), "--workers", str(workers),
+        *(["--lease", str(lease)] if lease is not None else []),
+    ]  # fmt: skip
+
+
 @pytest.mark.slow
 def test_sigkill_mid_alert_fan_out_then_restart_sends_each_alert_once(
     database_url: str, fake_api: FakeTelegram
@@ -323,12 +341,7 @@ def test_sigkill_mid_alert_fan_out_then_restart_sends_each_alert_once(
     workers = 8
 
     def worker(at: datetime, lease: float) -> list[str]:
-        return [
-            sys.executable, str(ROOT / "tests" / "delivery_worker.py"), "--alerts",
-            "--db", database_url, "--base-url", fake_api.base_url, "--token", fake_api.token,
-            "--now", at.isoformat(), "--rate", "60", "--workers", str(workers),
-            "--lease", str(lease),
-        ]  # fmt: skip
+        return alert_worker(database_url, fake_api, at, rate=60, workers=workers, lease=lease)
 
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     first = subprocess.Popen(worker(now, 300), env=env, cwd=ROOT, stdout=subprocess.PIPE)
@@ -419,11 +432,7 @@ def test_two_alert_replicas_on_postgresql_send_each_alert_once(
     now = one_story_for_all(sessions, chat_ids, "rhodium")
 
     def command(at: datetime) -> list[str]:
-        return [
-            sys.executable, str(ROOT / "tests" / "delivery_worker.py"), "--alerts",
-            "--db", postgres_url, "--base-url", fake_api.base_url, "--token", fake_api.token,
-            "--now", at.isoformat(), "--rate", "400", "--workers", "16",
-        ]  # fmt: skip
+        return alert_worker(postgres_url, fake_api, at, rate=400, workers=16)
 
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     # a millisecond apart: different batch slots, so only the queue's one-taker rule (and
