@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from storage.columns import utcnow
 from storage.links import set_keys
 from storage.models import (
     Article,
@@ -17,7 +18,6 @@ from storage.models import (
     Story,
     Topic,
     TrendingTerm,
-    utcnow,
 )
 from storage.topic_counts import note_article
 

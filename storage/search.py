@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import bindparam, text
 from sqlalchemy.orm import Session
 
-from storage.models import UTCDateTime
+from storage.columns import UTCDateTime
 
 # Snippet highlight markers: private-use characters that survive HTML escaping, so the
 # presentation layer can turn them into tags after escaping the snippet.
