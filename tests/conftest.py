@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import os
 import shutil
+import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
@@ -14,13 +15,16 @@ import pytest
 import sqlalchemy as sa
 from fakebot import FakeTelegram, fake_api, fake_app  # noqa: F401  (fixtures)
 from pgpool import SchemaPool
+from sqlalchemy.orm import selectinload
 from telegram import Bot
 from telegram.request import HTTPXRequest
 
 from bot.app import build_context, tls_context
+from bot.cli import main
 from bot.context import AppContext
 from bot.settings import Settings
 from storage.engine import make_engine
+from storage.models import Article
 from storage.schema import ensure_schema
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,6 +32,27 @@ SEEDS = ROOT / "seeds"
 POSTGRES_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Keep the rewritten test modules in ``__pycache__`` as pytest does by default.
+
+    With ``PYTHONDONTWRITEBYTECODE`` set (as on some machines), every worker of every run
+    rewrote and compiled the asserts of every test module again: about 4 s of CPU a worker.
+    """
+    sys.dont_write_bytecode = False
+
+
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """``-n auto``: one worker more than there are processors (``--maxprocesses`` caps it).
+
+    Many tests wait on sockets, subprocesses or timers; the extra worker runs meanwhile.
+    ``PYTEST_XDIST_AUTO_NUM_WORKERS`` still overrides it.
+    """
+    wanted = os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS", "")
+    if wanted.isdigit():
+        return int(wanted)
+    return len(os.sched_getaffinity(0)) + 1
 
 
 @functools.cache
@@ -160,6 +185,27 @@ def _seeded_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert not report.errors, report.errors
     context.sessions.kw["bind"].dispose()
     return path
+
+
+@pytest.fixture(scope="session")
+def seed_articles(tmp_path_factory: pytest.TempPathFactory) -> list[Article]:
+    """The seed articles as ``briefbot ingest seeds`` stores them, read back once a session.
+
+    Detached from their session, with their topics loaded: for tests that only read them.
+    """
+    url = f"sqlite:///{tmp_path_factory.mktemp('cliseeds') / 'store.sqlite3'}"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("DATABASE_URL", url)
+        mp.setenv("SEEDS_DIR", str(SEEDS))
+        mp.delenv("TELEGRAM_BOT_TOKEN", raising=False)
+        assert main(["ingest", str(SEEDS)]) == 0
+    context = build_context(make_settings(url))
+    query = sa.select(Article).options(selectinload(Article.topics)).order_by(Article.id)
+    with context.sessions() as session:
+        articles = list(session.scalars(query))
+        session.expunge_all()
+    context.sessions.kw["bind"].dispose()
+    return articles
 
 
 @pytest.fixture

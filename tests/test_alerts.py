@@ -90,17 +90,25 @@ async def app(fake_api: FakeTelegram, ctx: AppContext) -> AsyncIterator[App]:
 
 
 # ---------------------------------------------------------------- matching
-@pytest.mark.parametrize(
-    "key", ["chips", "chips tariffs", "chips -sports", "covid-19", "tariff", "zürich", "nothing"]
-)
-def test_the_index_matches_what_the_daily_follow_matches(migrated_url: str, key: str) -> None:
-    sessions = migrated_store(migrated_url)
+@pytest.fixture(scope="module")
+def matching_store(module_migrated_url: str) -> tuple[sessionmaker[Session], list[int]]:
+    """One store per engine holding eight one-article stories, for read-only matching tests."""
+    sessions = migrated_store(module_migrated_url)
     texts = [
         "Chips and tariffs: a new trade fight", "Tariffs hit chip makers", "Chip sports gear",
         "Covid-19 cases fall", "The covid vaccine at 19 sites", "Chips ahoy for sports fans",
         "Zurich and Zürich banks", "Unrelated weather report",
     ]  # fmt: skip
-    ids = [add_story(sessions, title)[0] for title in texts]
+    return sessions, [add_story(sessions, title)[0] for title in texts]
+
+
+@pytest.mark.parametrize(
+    "key", ["chips", "chips tariffs", "chips -sports", "covid-19", "tariff", "zürich", "nothing"]
+)
+def test_the_index_matches_what_the_daily_follow_matches(
+    matching_store: tuple[sessionmaker[Session], list[int]], key: str
+) -> None:
+    sessions, ids = matching_store
     after = min(ids) - 1
     terms = follow_tokens(key, query_terms)
     assert terms is not None

@@ -42,12 +42,10 @@ def _ingest_seeds(monkeypatch: pytest.MonkeyPatch, url: str) -> list[Article]:
     return articles
 
 
-@pytest.fixture(scope="module")
-def stored(tmp_path_factory: pytest.TempPathFactory) -> list[Article]:
+@pytest.fixture
+def stored(seed_articles: list[Article]) -> list[Article]:
     """The seeds ingested once for this module's read-only tests."""
-    url = f"sqlite:///{tmp_path_factory.mktemp('headlines') / 'store.sqlite3'}"
-    with pytest.MonkeyPatch.context() as monkeypatch:
-        return _ingest_seeds(monkeypatch, url)
+    return seed_articles
 
 
 def test_untitled_seed_story_gets_a_headline_not_repeated_by_its_summary(

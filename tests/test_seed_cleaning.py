@@ -3,11 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import SEEDS, make_settings
-from sqlalchemy import select
 
-from bot.app import build_context
-from bot.cli import main
 from briefings.text.inline import strip_inline
 from briefings.text.meta import outlet_mentions, page_outlet
 from storage.models import Article
@@ -29,19 +25,10 @@ LEFT_IN = [
 PROSE = ["“It’s our time.”", "But the attacks didn’t stop there."]
 
 
-@pytest.fixture(scope="module")
-def stored(tmp_path_factory: pytest.TempPathFactory) -> list[Article]:
+@pytest.fixture
+def stored(seed_articles: list[Article]) -> list[Article]:
     """The seed articles as ``briefbot ingest seeds`` stores them in a fresh SQLite file."""
-    url = f"sqlite:///{tmp_path_factory.mktemp('seedclean') / 'store.sqlite3'}"
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("DATABASE_URL", url)
-        mp.delenv("TELEGRAM_BOT_TOKEN", raising=False)
-        assert main(["ingest", str(SEEDS)]) == 0
-    ctx = build_context(make_settings(url))
-    with ctx.sessions() as session:
-        articles = list(session.scalars(select(Article).order_by(Article.id)))
-        session.expunge_all()
-    return articles
+    return seed_articles
 
 
 def test_seed_bodies_carry_no_teasers_or_labels(stored: list[Article]) -> None:

@@ -6,11 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import SEEDS, make_settings
-from sqlalchemy import select
+from conftest import SEEDS
 
-from bot.app import build_context
-from bot.cli import main
 from briefings.summary.checks import dangles, is_caption, open_quote, unbalanced_quote
 from briefings.summary.summarise import summarise
 from briefings.summary.tokenizer import split_paragraph_sentences, split_sentences
@@ -20,18 +17,10 @@ CNNDM = Path(__file__).parent / "data" / "cnndm_sample.jsonl"
 
 
 @pytest.fixture
-def stored(monkeypatch: pytest.MonkeyPatch, sqlite_url: str) -> list[Article]:
-    """Ingest the seeds with ``briefbot ingest`` and read the stored articles back."""
-    monkeypatch.setenv("DATABASE_URL", sqlite_url)
-    monkeypatch.setenv("SEEDS_DIR", str(SEEDS))
-    monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)
-    assert main(["ingest", str(SEEDS)]) == 0
-    ctx = build_context(make_settings(sqlite_url))
-    with ctx.sessions() as session:
-        articles = list(session.scalars(select(Article)))
-        session.expunge_all()
-    assert len(articles) == 8
-    return articles
+def stored(seed_articles: list[Article]) -> list[Article]:
+    """The seed articles as ``briefbot ingest`` stores and reads them back."""
+    assert len(seed_articles) == 8
+    return seed_articles
 
 
 def _follows_its_antecedent(article: Article, sentence: str, summary: list[str]) -> bool:

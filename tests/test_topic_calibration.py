@@ -5,12 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import SEEDS, make_settings
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
-from bot.app import build_context
-from bot.cli import main
 from briefings.errors import TaxonomyError
 from briefings.topics.taxonomy import MAX_TOPICS, Taxonomy, load_taxonomy
 from storage.models import Article
@@ -21,19 +16,10 @@ def taxonomy() -> Taxonomy:
     return load_taxonomy()
 
 
-@pytest.fixture(scope="module")
-def stored(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, float]]:
-    """Ingest the seeds with ``briefbot ingest``; {title: {topic: score}} read back."""
-    url = f"sqlite:///{tmp_path_factory.mktemp('topics') / 'store.sqlite3'}"
-    with pytest.MonkeyPatch.context() as monkeypatch:
-        monkeypatch.setenv("DATABASE_URL", url)
-        monkeypatch.setenv("SEEDS_DIR", str(SEEDS))
-        monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)
-        assert main(["ingest", str(SEEDS)]) == 0
-    ctx = build_context(make_settings(url))
-    with ctx.sessions() as session:
-        articles = session.scalars(select(Article).options(selectinload(Article.topics)))
-        return {a.title: {t.topic_slug: t.score for t in a.topics} for a in articles}
+@pytest.fixture
+def stored(seed_articles: list[Article]) -> dict[str, dict[str, float]]:
+    """The seeds as ``briefbot ingest`` stores them: {title: {topic: score}} read back."""
+    return {a.title: {t.topic_slug: t.score for t in a.topics} for a in seed_articles}
 
 
 def _write(tmp_path: Path, text: str) -> Path:
