@@ -10,22 +10,26 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 import sqlalchemy as sa
 from fakebot import FakeTelegram, fake_api, fake_app  # noqa: F401  (fixtures)
 from pgpool import SchemaPool
-from sqlalchemy.orm import selectinload
-from telegram import Bot
-from telegram.request import HTTPXRequest
 
-from bot.app import build_context, tls_context
-from bot.cli import main
-from bot.context import AppContext
 from bot.settings import Settings
 from storage.engine import make_engine
-from storage.models import Article
 from storage.schema import ensure_schema
+
+if TYPE_CHECKING:
+    from telegram import Bot
+
+    from bot.context import AppContext
+    from storage.models import Article
+
+# The application (bot.app and all it imports: seconds of CPU) is imported inside the
+# fixtures that build it, so that pytest-xdist's controller, which loads this file
+# before it starts any worker, does not pay for it.
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
@@ -164,6 +168,8 @@ def make_settings(database_url: str, **overrides: object) -> Settings:
 
 @pytest.fixture(scope="session")
 def _empty_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from bot.app import build_context
+
     path = tmp_path_factory.mktemp("empty") / "store.sqlite3"
     build_context(make_settings(f"sqlite:///{path}")).sessions.kw["bind"].dispose()
     return path
@@ -172,6 +178,8 @@ def _empty_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def ctx(_empty_template: Path, tmp_path: Path) -> AppContext:
     """An AppContext on an empty SQLite store (a copy of one migrated once a session)."""
+    from bot.app import build_context
+
     path = tmp_path / "store.sqlite3"
     shutil.copy(_empty_template, path)
     return build_context(make_settings(f"sqlite:///{path}"))
@@ -179,6 +187,8 @@ def ctx(_empty_template: Path, tmp_path: Path) -> AppContext:
 
 @pytest.fixture(scope="session")
 def _seeded_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from bot.app import build_context
+
     path = tmp_path_factory.mktemp("seeded") / "store.sqlite3"
     context = build_context(make_settings(f"sqlite:///{path}"))
     report = context.ingestor.ingest_paths([SEEDS])
@@ -193,6 +203,12 @@ def seed_articles(tmp_path_factory: pytest.TempPathFactory) -> list[Article]:
 
     Detached from their session, with their topics loaded: for tests that only read them.
     """
+    from sqlalchemy.orm import selectinload
+
+    from bot.app import build_context
+    from bot.cli import main
+    from storage.models import Article
+
     url = f"sqlite:///{tmp_path_factory.mktemp('cliseeds') / 'store.sqlite3'}"
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("DATABASE_URL", url)
@@ -211,6 +227,8 @@ def seed_articles(tmp_path_factory: pytest.TempPathFactory) -> list[Article]:
 @pytest.fixture
 def seeded_ctx(_seeded_template: Path, tmp_path: Path) -> AppContext:
     """An AppContext on a private copy of a SQLite store holding the ingested seeds."""
+    from bot.app import build_context
+
     path = tmp_path / "seeded.sqlite3"
     shutil.copy(_seeded_template, path)
     return build_context(make_settings(f"sqlite:///{path}"))
@@ -219,6 +237,11 @@ def seeded_ctx(_seeded_template: Path, tmp_path: Path) -> AppContext:
 @pytest.fixture
 async def bot(fake_api: FakeTelegram) -> AsyncIterator[Bot]:  # noqa: F811 (fixture arg)
     """A PTB Bot talking to the fake Bot API (room for concurrent sends)."""
+    from telegram import Bot
+    from telegram.request import HTTPXRequest
+
+    from bot.app import tls_context
+
     request = HTTPXRequest(connection_pool_size=16, httpx_kwargs={"verify": tls_context()})
     async with Bot(fake_api.token, base_url=fake_api.base_url, request=request) as bot:
         yield bot
