@@ -6,7 +6,8 @@ ingest claim's lease) waited or failed with ``database is locked``. So a documen
 in chunks: each chunk is one transaction of whole articles (an article's row, topics, link
 keys and search index entries commit together), closed after :data:`CHUNK_SECONDS` of work
 or :data:`CHUNK_ARTICLES` articles; between two chunks the database is let go for a moment
-(``DocumentWrites.breathe``) so that waiting writers get in.
+(``DocumentWrites.breathe``: on SQLite half as long as the chunk held it, 30-100 ms) so
+that waiting writers get in.
 
 The store's ingest lock is held across all chunks (storage/ingest_queue.py), so no other
 ingest interleaves: deduplication and story linking see the store as one transaction did,
@@ -97,6 +98,7 @@ class DocumentStore:
         position = 0
         try:
             while True:
+                began = time.monotonic()
                 with self.writes.transaction() as session:
                     document = self._document(session, first=position == 0)
                     position = self._chunk(session, document, position)
@@ -105,7 +107,7 @@ class DocumentStore:
                         self._finish(session, document)
                 if done:
                     return self.result
-                self.writes.breathe()
+                self.writes.breathe(time.monotonic() - began)
         except Exception:
             self._undo()
             raise
@@ -208,14 +210,14 @@ class DocumentStore:
         left = list(self.inserted)
         try:
             while left:
+                began = time.monotonic()
                 with self.writes.transaction() as session:
-                    began = time.monotonic()
                     while left and time.monotonic() - began < CHUNK_SECONDS:
                         article = session.get(Article, left.pop())
                         if article is not None:
                             docs.delete_article(session, article)
                 if left:
-                    self.writes.breathe()
+                    self.writes.breathe(time.monotonic() - began)
         except Exception:  # the document stays unfinished: its next ingest completes it
             log.warning("could not take back %d articles of %s", len(left), self.name)
 

@@ -51,9 +51,11 @@ _INGEST_KEY = "hashtext('briefbot:ingest:' || current_schema())"
 _INGEST_LOCK = text(f"SELECT pg_advisory_xact_lock({_INGEST_KEY})")
 _INGEST_SESSION_LOCK = text(f"SELECT pg_advisory_lock({_INGEST_KEY})")
 # SQLite: how long a document's writer lets the write lock go between two of its
-# transactions. SQLite's busy handler polls a waiting writer's lock every 1-25 ms in its
-# first 100 ms of waiting, so a gap this long lets it in rather than the next transaction.
-SQLITE_PAUSE_SECONDS = 0.03
+# transactions, as a share of how long it held it, within bounds. SQLite's busy handler
+# polls for the lock every 1-25 ms in a writer's first 100 ms of waiting, then every 50
+# and after 228 ms every 100 ms: a gap as long as the waiter's poll interval lets it in
+# rather than the document's next transaction.
+SQLITE_PAUSE = (0.5, 0.03, 0.1)  # (share of the hold, least, most seconds)
 
 
 def worker_name() -> str:
@@ -178,12 +180,13 @@ class DocumentWrites:
 
     Attributes:
         sessions: open each of the document's transactions with these.
-        pause: seconds to let the database go between two of them (SQLite's one write
-            lock: waiting writers get in); 0 where writers do not queue on one lock.
+        pause: (share, least, most): after a transaction that held the database for h
+            seconds, let it go for ``share * h`` seconds within ``[least, most]`` (SQLite's
+            one write lock: waiting writers get in); None where writers do not queue.
     """
 
     sessions: sessionmaker[Session]
-    pause: float = 0.0
+    pause: tuple[float, float, float] | None = None
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
@@ -191,10 +194,12 @@ class DocumentWrites:
         with self.sessions() as session, session.begin():
             yield session
 
-    def breathe(self) -> None:
-        """Between two transactions: let other writers take the database."""
-        if self.pause:
-            time.sleep(self.pause)
+    def breathe(self, held: float) -> None:
+        """Between two transactions, the first of which took ``held`` seconds: let other
+        writers take the database."""
+        if self.pause is not None:
+            share, least, most = self.pause
+            time.sleep(min(most, max(least, share * held)))
 
 
 @contextmanager
@@ -211,7 +216,7 @@ def document_writes(sessions: sessionmaker[Session]) -> Iterator[DocumentWrites]
     bind = sessions.kw["bind"]
     if not isinstance(bind, Engine) or bind.dialect.name != "postgresql":
         path = sqlite_path(bind.url) if isinstance(bind, Engine) else None
-        pause = SQLITE_PAUSE_SECONDS if bind.dialect.name == "sqlite" else 0.0
+        pause = SQLITE_PAUSE if bind.dialect.name == "sqlite" else None
         with _flock(f"{path}.ingest.lock") if path is not None else nullcontext():
             yield DocumentWrites(sessions, pause)
         return
