@@ -15,7 +15,9 @@ goes through the bot's one send gate), so the idle figures then measure that que
                     seeded in the store) whose briefing was due two minutes ago
     during ingest   a dump of fresh synthetic articles (benchmarks/corpus.py) is dropped
                     into INBOX_DIR (INBOX_INTERVAL_SECONDS=1); the phase lasts while the
-                    inbox job runs (the fan-out usually still runs too: it is said so)
+                    inbox job runs: users send at least ``--requests-per-user`` commands
+                    and go on until the ingest is done, deriving and storing alike (the
+                    fan-out usually still runs too: it is said so)
 
 Latency = from the moment the user's update is queued for getUpdates to the moment the first
 sendMessage to that user's chat reaches the fake API (a 429 answer does not count: the
@@ -68,6 +70,7 @@ TARGET_MS = 300.0
 REPLY_TIMEOUT = 60.0  # seconds without a reply: counted as "no reply", the user stops
 QUIET = {"search": 0.4, "latest": 0.4, "brief": 1.5}  # chat quiet this long = reply complete
 COMMANDS = ("search", "latest", "brief")
+WHOLE_INGEST = 10_000  # requests per user in the ingest phase: on until the ingest is done
 
 
 class TimedFake(FakeTelegram):
@@ -309,9 +312,10 @@ def run(args: argparse.Namespace) -> list[Phase]:
             ingest_phase.notes.append("the inbox job did not start within 60 s")
         progress("ingest started")
         since = time.monotonic()
-        run_users(
-            fake, users, args.requests_per_user, ingest_phase,
-            lambda: not watcher.ingest_done.is_set(),
+        until = since + args.ingest_timeout
+        run_users(  # the whole ingest: storing comes after minutes of deriving
+            fake, users, max(args.requests_per_user, WHOLE_INGEST), ingest_phase,
+            lambda: not watcher.ingest_done.is_set() and time.monotonic() < until,
         )  # fmt: skip
         progress("ingest phase measured")
         if not watcher.ingest_done.is_set():
