@@ -46,6 +46,7 @@ log = logging.getLogger(__name__)
 CHUNK_SECONDS = 0.1
 # ... or this many articles, whichever comes first
 CHUNK_ARTICLES = 200
+LOOKUP_ARTICLES = 16  # what the store holds of the next articles is read this many at once
 
 
 @dataclass
@@ -105,9 +106,11 @@ class DocumentStore:
                     done = position >= len(self.derived)
                     if done:
                         self._finish(session, document)
+                held = time.monotonic() - began
+                log.debug("stored %s up to article %d in %.0f ms", self.name, position, held * 1e3)
                 if done:
                     return self.result
-                self.writes.breathe(time.monotonic() - began)
+                self.writes.breathe(held)
         except Exception:
             self._undo()
             raise
@@ -129,9 +132,11 @@ class DocumentStore:
         """Store articles from ``start`` on until the chunk is full; returns where it ended."""
         began = time.monotonic()
         end = min(len(self.derived), start + CHUNK_ARTICLES)
-        known = self._known(session, document, start, end)
-        position = start
+        position = looked_up = start
         while position < end:
+            if position == looked_up:  # a few articles at a time: most chunks hold a few
+                looked_up = min(end, position + LOOKUP_ARTICLES)
+                known = self._known(session, document, position, looked_up)
             self._article(session, document, position, known)
             position += 1
             if time.monotonic() - began >= CHUNK_SECONDS:
