@@ -73,6 +73,50 @@ class Probe:
             self.waits.append((time.perf_counter() - began) * 1000.0)
 
 
+class Reader:
+    """Runs a search (storage/search.py, as /search does) every ``every`` seconds, timing
+    each; samples taken once the dump's document row exists count as "while storing"."""
+
+    def __init__(self, url: str, every: float) -> None:
+        from corpus import search_queries  # benchmarks/corpus.py
+
+        from storage.engine import make_engine, make_session_factory
+
+        self.engine = make_engine(url)
+        self.sessions = make_session_factory(self.engine)
+        self.queries = search_queries(50)
+        self.every = every
+        self.deriving: list[float] = []
+        self.storing: list[float] = []
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        from storage.models import SourceDocument
+        from storage.search import search_articles
+
+        n = 0
+        while not self.stop.wait(self.every):
+            n += 1
+            with self.sessions() as session:
+                storing = session.scalar(
+                    sa.select(SourceDocument.id).where(SourceDocument.path.endswith("dump.jsonl"))
+                )
+                began = time.perf_counter()
+                search_articles(session, self.queries[n % len(self.queries)])
+                took = (time.perf_counter() - began) * 1000.0
+            (self.storing if storing else self.deriving).append(took)
+
+
+def _figures(values: list[float]) -> str:
+    if not values:
+        return "none"
+    return (
+        f"{len(values)}: p50 {statistics.median(values):.0f} ms, p95 "
+        f"{percentile(values, 0.95):.0f} ms, max {max(values):.0f} ms"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--engine", choices=("sqlite", "postgresql"), default="sqlite")
@@ -100,7 +144,10 @@ def main() -> None:
             f"code {args.project}",
             flush=True,
         )
+        reader = Reader(url, args.every * 4)
+        stack.callback(reader.engine.dispose)
         probe.thread.start()
+        reader.thread.start()
         began = time.monotonic()
         done = subprocess.run(
             ["nice", "-n", str(args.nice), sys.executable, "-m", "bot", "ingest", str(dump)],
@@ -108,7 +155,9 @@ def main() -> None:
         )  # fmt: skip
         took = time.monotonic() - began
         probe.stop.set()
+        reader.stop.set()
         probe.thread.join()
+        reader.thread.join()
         if done.returncode != 0:
             raise SystemExit(f"briefbot ingest failed:\n{done.stderr[-2000:]}")
         summary = [line for line in done.stdout.splitlines() if line.strip()][-1:]
@@ -123,6 +172,8 @@ def main() -> None:
             )
         else:
             print(f"probe writes: none committed; database is locked: {probe.locked}")
+        print(f"searches while deriving {_figures(reader.deriving)}")
+        print(f"searches while storing {_figures(reader.storing)}")
         print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 

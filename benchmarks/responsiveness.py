@@ -46,6 +46,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
 from botrun import (  # benchmarks/botrun.py (puts the project and tests/ on sys.path)
     FIRST_CHAT,
     Fleet,
@@ -63,6 +64,7 @@ from fakebot import FakeTelegram
 
 from briefings.topics.taxonomy import load_taxonomy
 from storage.engine import make_engine
+from storage.models import SourceDocument
 
 FIRST_USER = 500_000
 FLOOD_LIMIT = 30.0  # Telegram's documented global limit, enforced by the fake
@@ -131,6 +133,7 @@ class Phase:
     no_reply: dict[str, int] = field(default_factory=lambda: {c: 0 for c in COMMANDS})
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
+    stamps: list[tuple[float, float]] = field(default_factory=list)  # (sent at, ms) per reply
 
 
 def _user(
@@ -157,6 +160,7 @@ def _user(
                 phase.no_reply[command] += 1
             else:
                 phase.samples[command].append((reached - queued) * 1000.0)
+                phase.stamps.append((queued, (reached - queued) * 1000.0))
         if reached is None:
             return  # a late reply would be taken for the next one's
         fake.settle(chat, QUIET[command])
@@ -245,6 +249,44 @@ def verdict(phases: list[Phase]) -> str:
     )
 
 
+class StoreWatch:
+    """Notes when the dump's document first shows in the store (its first articles are
+    committed: deriving is over, storing has begun)."""
+
+    def __init__(self, engine: Any, name: str) -> None:
+        self.engine, self.name = engine, name
+        self.since: float | None = None
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        query = sa.select(SourceDocument.id).where(SourceDocument.path.endswith(self.name))
+        while self.since is None and not self.stop.wait(0.5):
+            try:
+                with self.engine.connect() as connection:
+                    if connection.execute(query).first() is not None:
+                        self.since = time.monotonic()
+            except sa.exc.OperationalError:
+                continue
+
+
+def _split_note(phase: Phase, since: float | None) -> list[str]:
+    """The phase's replies while the dump was derived and while it was stored."""
+    parts = {"deriving": [ms for at, ms in phase.stamps if since is None or at < since]}
+    parts["storing"] = [ms for at, ms in phase.stamps if since is not None and at >= since]
+    lines = []
+    for name, values in parts.items():
+        shown = (
+            f"p50 {statistics.median(values):.0f} ms, p95 {percentile(values, 0.95):.0f} ms, "
+            f"max {max(values):.0f} ms"
+            if values
+            else "-"
+        )
+        lines.append(f"replies while {name} the dump: {len(values)}, {shown}")
+    return lines
+
+
 def _fanout_note(fake: TimedFake, since: float, watcher: Watcher) -> str:
     sent = sum(1 for at in fake.fanout if at >= since)
     running = "no (finished)" if watcher.fanout_done.is_set() else "yes"
@@ -306,6 +348,8 @@ def run(args: argparse.Namespace) -> list[Phase]:
         progress("fan-out phase measured; dropping the dump")
         ingest_phase = Phase("during ingest", args.think)
         watcher.dropped_at = datetime.now(UTC)
+        store_watch = StoreWatch(engine, dump.name)
+        stack.callback(store_watch.stop.set)
         drop_dump(dump, tmp / "inbox")
         dropped = time.monotonic()
         if not watcher.ingest_started.wait(60):
@@ -324,6 +368,7 @@ def run(args: argparse.Namespace) -> list[Phase]:
         state = f"took {took:.0f} s" if watcher.ingest_done.is_set() else "NOT finished"
         ingest_phase.notes += [
             f"ingest of {args.dump_articles} articles ({dump.name}) {state} from the drop",
+            *_split_note(ingest_phase, store_watch.since),
             _fanout_note(fake, since, watcher),
         ]
         fleet.stop()
