@@ -31,6 +31,7 @@ accepted resend does). Prints p50/p95/max per command and phase, and the issue 1
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
 import random
 import shutil
@@ -249,42 +250,33 @@ def verdict(phases: list[Phase]) -> str:
     )
 
 
-class StoreWatch:
-    """Notes when the dump's document first shows in the store (its first articles are
-    committed: deriving is over, storing has begun)."""
+def watch_store(engine: Any, name: str) -> list[float]:
+    """A list that gets the moment the dump's document first shows in the store (its first
+    articles are committed: deriving is over, storing has begun)."""
+    seen: list[float] = []
+    query = sa.select(SourceDocument.id).where(SourceDocument.path.endswith(name))
 
-    def __init__(self, engine: Any, name: str) -> None:
-        self.engine, self.name = engine, name
-        self.since: float | None = None
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self.thread.start()
+    def poll() -> None:
+        while not seen:
+            time.sleep(0.5)
+            with contextlib.suppress(sa.exc.OperationalError), engine.connect() as connection:
+                if connection.execute(query).first() is not None:
+                    seen.append(time.monotonic())
 
-    def _run(self) -> None:
-        query = sa.select(SourceDocument.id).where(SourceDocument.path.endswith(self.name))
-        while self.since is None and not self.stop.wait(0.5):
-            try:
-                with self.engine.connect() as connection:
-                    if connection.execute(query).first() is not None:
-                        self.since = time.monotonic()
-            except sa.exc.OperationalError:
-                continue
+    threading.Thread(target=poll, daemon=True).start()
+    return seen
 
 
 def _split_note(phase: Phase, since: float | None) -> list[str]:
     """The phase's replies while the dump was derived and while it was stored."""
     parts = {"deriving": [ms for at, ms in phase.stamps if since is None or at < since]}
     parts["storing"] = [ms for at, ms in phase.stamps if since is not None and at >= since]
-    lines = []
-    for name, values in parts.items():
-        shown = (
-            f"p50 {statistics.median(values):.0f} ms, p95 {percentile(values, 0.95):.0f} ms, "
-            f"max {max(values):.0f} ms"
-            if values
-            else "-"
-        )
-        lines.append(f"replies while {name} the dump: {len(values)}, {shown}")
-    return lines
+    return [
+        f"replies while {name} the dump: {len(values)}"
+        + (f", p50 {statistics.median(values):.0f} ms, p95 {percentile(values, 0.95):.0f} ms, "
+           f"max {max(values):.0f} ms" if values else "")
+        for name, values in parts.items()
+    ]  # fmt: skip
 
 
 def _fanout_note(fake: TimedFake, since: float, watcher: Watcher) -> str:
@@ -348,8 +340,7 @@ def run(args: argparse.Namespace) -> list[Phase]:
         progress("fan-out phase measured; dropping the dump")
         ingest_phase = Phase("during ingest", args.think)
         watcher.dropped_at = datetime.now(UTC)
-        store_watch = StoreWatch(engine, dump.name)
-        stack.callback(store_watch.stop.set)
+        storing = watch_store(engine, dump.name)
         drop_dump(dump, tmp / "inbox")
         dropped = time.monotonic()
         if not watcher.ingest_started.wait(60):
@@ -368,7 +359,7 @@ def run(args: argparse.Namespace) -> list[Phase]:
         state = f"took {took:.0f} s" if watcher.ingest_done.is_set() else "NOT finished"
         ingest_phase.notes += [
             f"ingest of {args.dump_articles} articles ({dump.name}) {state} from the drop",
-            *_split_note(ingest_phase, store_watch.since),
+            *_split_note(ingest_phase, storing[0] if storing else None),
             _fanout_note(fake, since, watcher),
         ]
         fleet.stop()
