@@ -148,6 +148,7 @@ def as_worker(folder: str) -> int:
     """One ``briefbot ingest --format jsonl FOLDER`` (``bot.cli.main``) with timers: prints
     seconds of start-up, deriving, storing, waiting for the ingest lock and claiming as the
     last line on stderr."""
+    from sqlalchemy import Connection
     from sqlalchemy.orm import Session
 
     import briefings.ingest as ingest
@@ -174,6 +175,12 @@ def as_worker(folder: str) -> int:
     Session.execute = lambda self, statement, *a, **k: (  # type: ignore[method-assign]
         wait(self, statement, *a, **k) if statement is queue._INGEST_LOCK
         else execute(self, statement, *a, **k)
+    )  # fmt: skip
+    run = Connection.execute  # a document's writes wait for the lock on their connection
+    wait_document = timed("lock_wait", run)
+    Connection.execute = lambda self, statement, *a, **k: (  # type: ignore[method-assign]
+        wait_document(self, statement, *a, **k) if statement is queue._INGEST_SESSION_LOCK
+        else run(self, statement, *a, **k)
     )  # fmt: skip
     timers["startup"] = time.perf_counter() - STARTED
     began = time.perf_counter()

@@ -15,7 +15,9 @@ goes through the bot's one send gate), so the idle figures then measure that que
                     seeded in the store) whose briefing was due two minutes ago
     during ingest   a dump of fresh synthetic articles (benchmarks/corpus.py) is dropped
                     into INBOX_DIR (INBOX_INTERVAL_SECONDS=1); the phase lasts while the
-                    inbox job runs (the fan-out usually still runs too: it is said so)
+                    inbox job runs: users send at least ``--requests-per-user`` commands
+                    and go on until the ingest is done, deriving and storing alike (the
+                    fan-out usually still runs too: it is said so)
 
 Latency = from the moment the user's update is queued for getUpdates to the moment the first
 sendMessage to that user's chat reaches the fake API (a 429 answer does not count: the
@@ -29,6 +31,7 @@ accepted resend does). Prints p50/p95/max per command and phase, and the issue 1
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
 import random
 import shutil
@@ -44,6 +47,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
 from botrun import (  # benchmarks/botrun.py (puts the project and tests/ on sys.path)
     FIRST_CHAT,
     Fleet,
@@ -61,6 +65,7 @@ from fakebot import FakeTelegram
 
 from briefings.topics.taxonomy import load_taxonomy
 from storage.engine import make_engine
+from storage.models import SourceDocument
 
 FIRST_USER = 500_000
 FLOOD_LIMIT = 30.0  # Telegram's documented global limit, enforced by the fake
@@ -68,6 +73,7 @@ TARGET_MS = 300.0
 REPLY_TIMEOUT = 60.0  # seconds without a reply: counted as "no reply", the user stops
 QUIET = {"search": 0.4, "latest": 0.4, "brief": 1.5}  # chat quiet this long = reply complete
 COMMANDS = ("search", "latest", "brief")
+WHOLE_INGEST = 10_000  # requests per user in the ingest phase: on until the ingest is done
 
 
 class TimedFake(FakeTelegram):
@@ -128,6 +134,7 @@ class Phase:
     no_reply: dict[str, int] = field(default_factory=lambda: {c: 0 for c in COMMANDS})
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
+    stamps: list[tuple[float, float]] = field(default_factory=list)  # (sent at, ms) per reply
 
 
 def _user(
@@ -154,6 +161,7 @@ def _user(
                 phase.no_reply[command] += 1
             else:
                 phase.samples[command].append((reached - queued) * 1000.0)
+                phase.stamps.append((queued, (reached - queued) * 1000.0))
         if reached is None:
             return  # a late reply would be taken for the next one's
         fake.settle(chat, QUIET[command])
@@ -242,6 +250,35 @@ def verdict(phases: list[Phase]) -> str:
     )
 
 
+def watch_store(engine: Any, name: str) -> list[float]:
+    """A list that gets the moment the dump's document first shows in the store (its first
+    articles are committed: deriving is over, storing has begun)."""
+    seen: list[float] = []
+    query = sa.select(SourceDocument.id).where(SourceDocument.path.endswith(name))
+
+    def poll() -> None:
+        while not seen:
+            time.sleep(0.5)
+            with contextlib.suppress(sa.exc.OperationalError), engine.connect() as connection:
+                if connection.execute(query).first() is not None:
+                    seen.append(time.monotonic())
+
+    threading.Thread(target=poll, daemon=True).start()
+    return seen
+
+
+def _split_note(phase: Phase, since: float | None) -> list[str]:
+    """The phase's replies while the dump was derived and while it was stored."""
+    parts = {"deriving": [ms for at, ms in phase.stamps if since is None or at < since]}
+    parts["storing"] = [ms for at, ms in phase.stamps if since is not None and at >= since]
+    return [
+        f"replies while {name} the dump: {len(values)}"
+        + (f", p50 {statistics.median(values):.0f} ms, p95 {percentile(values, 0.95):.0f} ms, "
+           f"max {max(values):.0f} ms" if values else "")
+        for name, values in parts.items()
+    ]  # fmt: skip
+
+
 def _fanout_note(fake: TimedFake, since: float, watcher: Watcher) -> str:
     sent = sum(1 for at in fake.fanout if at >= since)
     running = "no (finished)" if watcher.fanout_done.is_set() else "yes"
@@ -303,15 +340,17 @@ def run(args: argparse.Namespace) -> list[Phase]:
         progress("fan-out phase measured; dropping the dump")
         ingest_phase = Phase("during ingest", args.think)
         watcher.dropped_at = datetime.now(UTC)
+        storing = watch_store(engine, dump.name)
         drop_dump(dump, tmp / "inbox")
         dropped = time.monotonic()
         if not watcher.ingest_started.wait(60):
             ingest_phase.notes.append("the inbox job did not start within 60 s")
         progress("ingest started")
         since = time.monotonic()
-        run_users(
-            fake, users, args.requests_per_user, ingest_phase,
-            lambda: not watcher.ingest_done.is_set(),
+        until = since + args.ingest_timeout
+        run_users(  # the whole ingest: storing comes after minutes of deriving
+            fake, users, max(args.requests_per_user, WHOLE_INGEST), ingest_phase,
+            lambda: not watcher.ingest_done.is_set() and time.monotonic() < until,
         )  # fmt: skip
         progress("ingest phase measured")
         if not watcher.ingest_done.is_set():
@@ -320,6 +359,7 @@ def run(args: argparse.Namespace) -> list[Phase]:
         state = f"took {took:.0f} s" if watcher.ingest_done.is_set() else "NOT finished"
         ingest_phase.notes += [
             f"ingest of {args.dump_articles} articles ({dump.name}) {state} from the drop",
+            *_split_note(ingest_phase, storing[0] if storing else None),
             _fanout_note(fake, since, watcher),
         ]
         fleet.stop()

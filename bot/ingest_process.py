@@ -6,8 +6,9 @@ in a child process (spawned: nothing of the bot's state is copied) the bot keeps
 
 The bot process still holds its ingest worker's lock while the child runs, so "one ingest at
 a time" holds as before (an admin's ``/ingest`` or ``/reingest`` is refused meanwhile, and
-the inbox waits for an admin's ingest). The child stores through its own engine, one
-transaction per document as always; its report comes back to the inbox job. It ends when
+the inbox waits for an admin's ingest). The child stores through its own engine, each
+document in short transactions as always (briefings/storing.py); its report comes back to
+the inbox job. It ends when
 the bot process ends (it watches its parent), so no ingest outlives the bot. It runs at a
 lower CPU priority than the bot: on a busy machine the replies get the cores first.
 """

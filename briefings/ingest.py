@@ -1,4 +1,4 @@
-"""Ingest worker: files in, stored articles out, one transaction per source document."""
+"""Ingest worker: files in, stored articles out, document by document (briefings/storing.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -24,10 +23,11 @@ from briefings.inputs import (
 )
 from briefings.linker import backfill_keys, find_story
 from briefings.pipeline import PipelineConfig, derive_document
+from briefings.storing import DocumentStore
 from briefings.topics.trending import idf_rarity, trending_terms
 from storage import documents as docs
 from storage import recent
-from storage.ingest_queue import IngestClaims, ingest_transaction
+from storage.ingest_queue import DocumentWrites, IngestClaims, document_writes, ingest_transaction
 from storage.models import Article
 from storage.rehearsal import rehearsal
 
@@ -290,64 +290,29 @@ class Ingestor:
         file_time: datetime | None,
         derived: list[docs.NewArticle],
     ) -> FileResult:
-        """Store a document's articles in one transaction, updating earlier ones in place."""
-        result = FileResult(name, "ingested")
+        """Store a document's articles under the ingest lock, in short transactions
+        (briefings/storing.py), updating earlier ones in place."""
         if not self._keyed:
             backfilled = backfill_keys(self._transaction)
             if backfilled:
                 log.info("gave %d earlier articles their story link keys", backfilled)
             self._keyed = True
-        with self._transaction() as session:
-            document = docs.upsert_document(
-                session, content_hash=digest, path=name, raw=data, file_time=file_time
-            )
-            previous = {article.uid: article for article in document.articles}
-            previous_by_hash = {article.content_hash: article for article in document.articles}
-            elsewhere = docs.existing_hashes(session, (a.content_hash for a in derived))
-            taken_uids = docs.articles_by_uid(session, (a.uid for a in derived))
-            kept: set[int] = set()
-            used: set[str] = set()  # uids given out in this dump
-            seen: set[str] = set()  # content hashes stored from this dump
-            for position, new in enumerate(derived):
-                base = new.uid
-                if base in used:  # same outlet and title twice in one dump: distinct articles
-                    base = _suffixed(base, f"{digest}:{position}")
-                other_version = _suffixed(base, digest)
-                existing = (
-                    previous_by_hash.get(new.content_hash)
-                    or previous.get(base)
-                    or previous.get(other_version)
-                )
-                if new.content_hash in seen or (existing is not None and existing.id in kept):
-                    result.duplicates += 1  # twice in one dump
-                    continue
-                if existing is None and new.content_hash in elsewhere:
-                    result.duplicates += 1  # already stored from another document
-                    continue
-                if existing is not None:
-                    uid = existing.uid
-                elif base in taken_uids:
-                    uid = other_version  # same outlet and title in another dump: own uid
-                else:
-                    uid = base
-                used.update((new.uid, uid))
-                seen.add(new.content_hash)
-                new = replace(new, uid=uid)
-                story_id = self._story_for(session, new, existing)
-                stored = docs.store_article(
-                    session, document, new, position=position, story_id=story_id, existing=existing
-                )
-                kept.add(stored.id)
-                if self.dry_run:
-                    result.articles.append(new)
-                result.stored += 1
-            for article in list(document.articles):
-                if article.id not in kept:
-                    docs.delete_article(session, article)  # no longer derived from it
-            document.article_count = len(kept)
-            result.status = "ingested" if derived else "empty"
-            docs.mark_document(session, document, status=result.status)
-        return result
+        with self._document_writes() as writes:
+            store = DocumentStore(
+                writes, name, data, digest, file_time, derived, self._story_for,
+                dry_run=self.dry_run,
+            )  # fmt: skip
+            return store.run()
+
+    @contextmanager
+    def _document_writes(self) -> Iterator[DocumentWrites]:
+        """Where one document's transactions go: under the store's ingest lock (in a dry
+        run, to the rehearsal, without the lock)."""
+        if self.dry_run:
+            yield DocumentWrites(self.session_factory)
+        else:
+            with document_writes(self.session_factory) as writes:
+                yield writes
 
     def _story_for(self, session: Session, new: docs.NewArticle, existing: Article | None) -> int:
         if existing is not None and existing.story_id is not None:
@@ -385,8 +350,3 @@ class Ingestor:
             rarity = idf_rarity(model.idf) if model is not None else None
             terms = trending_terms(((t, b) for t, b in rows), rarity=rarity)
             docs.replace_trending(session, terms)
-
-
-def _suffixed(uid: str, salt: str) -> str:
-    """A uid variant for a distinct article that shares outlet and title with another."""
-    return uid[:24] + hashlib.sha256(salt.encode()).hexdigest()[:8]

@@ -119,22 +119,35 @@ def delete_article(session: Session, article: Article) -> None:
     session.delete(article)
 
 
-def existing_hashes(session: Session, hashes: Iterable[str]) -> dict[str, Article]:
-    """Return stored articles whose content hash is among ``hashes``."""
+def known_hashes(session: Session, hashes: Iterable[str]) -> set[str]:
+    """Return those of ``hashes`` that a stored article has as its content hash."""
     wanted = list(set(hashes))
     if not wanted:
-        return {}
-    rows = session.scalars(select(Article).where(Article.content_hash.in_(wanted)))
-    return {article.content_hash: article for article in rows}
+        return set()
+    query = select(Article.content_hash).where(Article.content_hash.in_(wanted))
+    return set(session.scalars(query))
 
 
-def articles_by_uid(session: Session, uids: Iterable[str]) -> dict[str, Article]:
-    """Return stored articles whose stable uid is among ``uids``."""
+def known_uids(session: Session, uids: Iterable[str]) -> set[str]:
+    """Return those of ``uids`` that a stored article has as its stable uid."""
     wanted = list(set(uids))
     if not wanted:
-        return {}
-    rows = session.scalars(select(Article).where(Article.uid.in_(wanted)))
-    return {article.uid: article for article in rows}
+        return set()
+    return set(session.scalars(select(Article.uid).where(Article.uid.in_(wanted))))
+
+
+def document_articles(
+    session: Session, document_id: int, *, uids: Iterable[str], hashes: Iterable[str]
+) -> list[tuple[int, str, str]]:
+    """(id, uid, content hash) of the document's articles with one of ``uids`` or ``hashes``."""
+    wanted_uids, wanted_hashes = list(set(uids)), list(set(hashes))
+    rows = session.execute(
+        select(Article.id, Article.uid, Article.content_hash).where(
+            Article.document_id == document_id,
+            Article.uid.in_(wanted_uids) | Article.content_hash.in_(wanted_hashes),
+        )
+    )
+    return [(int(i), uid, digest) for i, uid, digest in rows]
 
 
 def new_story(session: Session) -> Story:

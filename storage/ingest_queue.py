@@ -11,12 +11,15 @@ the same files. Each file is worked on by one of them at a time:
   deleted when the document is stored. A killed worker stops renewing, so its file is
   taken over one lease later. Leases are compared on the workers' clocks (UTC; keep them
   in sync to within a fraction of the lease).
-* **Store** (:func:`ingest_transaction`): deduplication against the store, story linking
-  and the commit run in one short transaction under the store's ingest lock, so a file
-  stored after another sees that one's articles (exact duplicates are dropped, reports of
-  the same event join its story) however the workers interleave. PostgreSQL: a
-  transaction-level advisory lock, released by the commit. SQLite (one writer anyway):
-  ``flock`` on ``<database>.ingest.lock`` for the duration of the transaction.
+* **Store** (:func:`document_writes`): deduplication against the store, story linking and
+  the commits of one document run under the store's ingest lock, held across the
+  document's short transactions (briefings/storing.py), so a file stored after another sees
+  that one's articles (exact duplicates are dropped, reports of the same event join its
+  story) however the workers interleave. PostgreSQL: a session-level advisory lock on the
+  connection that carries the document's transactions (the lock and the writes end
+  together if it drops). SQLite (one writer anyway): ``flock`` on
+  ``<database>.ingest.lock``. Smaller writes of the worker take the same lock for one
+  transaction (:func:`ingest_transaction`; on PostgreSQL a transaction-level advisory lock).
 """
 
 from __future__ import annotations
@@ -27,8 +30,10 @@ import os
 import secrets
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -42,9 +47,15 @@ from storage.models import IngestClaim
 
 log = logging.getLogger(__name__)
 
-_INGEST_LOCK = text(
-    "SELECT pg_advisory_xact_lock(hashtext('briefbot:ingest:' || current_schema()))"
-)
+_INGEST_KEY = "hashtext('briefbot:ingest:' || current_schema())"
+_INGEST_LOCK = text(f"SELECT pg_advisory_xact_lock({_INGEST_KEY})")
+_INGEST_SESSION_LOCK = text(f"SELECT pg_advisory_lock({_INGEST_KEY})")
+# SQLite: how long a document's writer lets the write lock go between two of its
+# transactions, as a share of how long it held it, within bounds. SQLite's busy handler
+# polls for the lock every 1-25 ms in a writer's first 100 ms of waiting, then every 50
+# and after 228 ms every 100 ms: a gap as long as the waiter's poll interval lets it in
+# rather than the document's next transaction.
+SQLITE_PAUSE = (0.5, 0.03, 0.1)  # (share of the hold, least, most seconds)
 
 
 def worker_name() -> str:
@@ -161,3 +172,59 @@ def _flock(path: str) -> Iterator[None]:
         yield
     finally:
         os.close(fd)  # closing the file releases the lock
+
+
+@dataclass(frozen=True)
+class DocumentWrites:
+    """Where one document's transactions go while the store's ingest lock is held.
+
+    Attributes:
+        sessions: open each of the document's transactions with these.
+        pause: (share, least, most): after a transaction that held the database for h
+            seconds, let it go for ``share * h`` seconds within ``[least, most]`` (SQLite's
+            one write lock: waiting writers get in); None where writers do not queue.
+    """
+
+    sessions: sessionmaker[Session]
+    pause: tuple[float, float, float] | None = None
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """One of the document's transactions, committed on leaving the block."""
+        with self.sessions() as session, session.begin():
+            yield session
+
+    def breathe(self, held: float) -> None:
+        """Between two transactions, the first of which took ``held`` seconds: let other
+        writers take the database."""
+        if self.pause is not None:
+            share, least, most = self.pause
+            time.sleep(min(most, max(least, share * held)))
+
+
+@contextmanager
+def document_writes(sessions: sessionmaker[Session]) -> Iterator[DocumentWrites]:
+    """Hold the store's ingest lock across several transactions (one document's).
+
+    Args:
+        sessions: sessions bound to the store's engine.
+
+    Yields:
+        Where to run the transactions: on PostgreSQL the lock's own connection, so a
+        dropped connection ends the lock and the writes together.
+    """
+    bind = sessions.kw["bind"]
+    if not isinstance(bind, Engine) or bind.dialect.name != "postgresql":
+        path = sqlite_path(bind.url) if isinstance(bind, Engine) else None
+        pause = SQLITE_PAUSE if bind.dialect.name == "sqlite" else None
+        with _flock(f"{path}.ingest.lock") if path is not None else nullcontext():
+            yield DocumentWrites(sessions, pause)
+        return
+    connection = bind.connect()
+    connection.detach()  # out of the pool: closing it ends the session, and the lock
+    try:
+        connection.execute(_INGEST_SESSION_LOCK)  # waits for another worker's document
+        connection.commit()
+        yield DocumentWrites(sessionmaker(bind=connection, expire_on_commit=False))
+    finally:
+        connection.close()
