@@ -10,7 +10,10 @@ Guarantees (see storage/deliveries.py for the log itself):
   message and that commit is **at-least-once**: a crash exactly there resends that one
   message once the claim's lease expires. We chose this over at-most-once because a skipped
   briefing is worse than one duplicated message; no other message of the briefing is ever
-  sent twice.
+  sent twice. A store error on that commit (SQLite ``database is locked``, a dropped
+  PostgreSQL connection) is not a crash: the record is retried with backoff until it lands
+  (renewing the lease), and the worker sends nothing else meanwhile. Only a store that stays
+  away longer than the lease while another process can still write acts like a crash.
 * Flood limits (bot/sendgate.py): one gate per process, also the bot's rate limiter, so
   replies and deliveries share it: a global pace and rolling one-second window
   (``send_rate_per_second``), per-chat spacing (1 s for private chats, 3.2 s for groups and
@@ -41,6 +44,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from telegram.constants import ParseMode
 from telegram.error import (
@@ -183,10 +187,37 @@ class Deliverer:
 
     def _write(self, action: Callable[..., bool], *args: Any) -> bool:
         with self.sessions() as session, session.begin():
-            ok = action(session, *args)
+            ok = action(session, self.clock(), *args)
         if not ok:
             self.report.lost_claims += 1
         return ok
+
+    async def _record(self, action: Callable[..., bool], *args: Any) -> bool:
+        """Write ``action(session, now, *args)`` off the loop, retried until it lands.
+
+        What Telegram already accepted must be recorded, or the message is resent once the
+        lease expires: a store error on the way (SQLite ``database is locked``, a dropped
+        PostgreSQL connection) is retried with backoff (``record_backoff`` doubling, at most a
+        tenth of the lease) and this worker sends nothing else meanwhile. Each attempt renews
+        the lease with the current time; the claim token still guards the row, so a write
+        that lands after another worker took the claim over returns False and changes nothing.
+        """
+        failures = 0
+        while True:
+            try:
+                return await asyncio.to_thread(self._write, action, *args)
+            except DBAPIError as exc:
+                if not _transient_store_error(exc):
+                    raise
+                failures += 1
+                delay = self.config.record_delay(failures)
+                if failures == 1 or failures % 10 == 0:
+                    log.warning(
+                        "delivery record not written (%s); retry %d in %.1f s",
+                        str(exc.orig).splitlines()[0] if str(exc.orig) else type(exc).__name__,
+                        failures, delay,
+                    )  # fmt: skip
+                await asyncio.sleep(delay)
 
     # ------------------------------------------------------------------ sending
     async def _worker(self, queue: asyncio.Queue[_Item]) -> None:
@@ -230,7 +261,7 @@ class Deliverer:
                     return
                 continue
             except Forbidden as exc:
-                await asyncio.to_thread(self._forbidden, claim, str(exc))
+                await self._forbidden(claim, str(exc))
                 return
             except ChatMigrated as exc:
                 migrations += 1
@@ -270,9 +301,7 @@ class Deliverer:
                 return
             network_failures = flood_waits = 0
             self.report.messages += 1
-            sent = index + 1
-            now = self.clock()
-            if not await asyncio.to_thread(self._write, log_.record_progress, claim, sent, now):
+            if not await self._record(_progress, claim, index + 1):
                 return  # our lease was taken over: the new holder resumes from its record
         if await self._finish(claim, log_.SENT):
             self.report.sent += 1
@@ -298,7 +327,7 @@ class Deliverer:
 
     async def _defer(self, claim: Claim, seconds: float, reason: str) -> None:
         until = self.clock() + timedelta(seconds=seconds)
-        if await asyncio.to_thread(self._write, log_.defer, claim, until, reason):
+        if await self._record(_deferral, claim, until, reason):
             self.report.deferred += 1
 
     def _markup(self, claim: Claim, index: int) -> Any:
@@ -322,17 +351,13 @@ class Deliverer:
             self.gate.done()
 
     async def _finish(self, claim: Claim, status: str, error: str | None = None) -> bool:
-        now = self.clock()
         if status == log_.FAILED:
             self.report.failed += 1
             log.warning("delivery to chat %s failed: %s", claim.chat_id, error)
-        return await asyncio.to_thread(self._write, log_.finish, claim, status, now, error)
+        return await self._record(_finished, claim, status, error)
 
-    def _forbidden(self, claim: Claim, error: str) -> None:
-        now = self.clock()
-        with self.sessions() as session, session.begin():
-            chat_state.set_chat_active(session, claim.chat_id, False)
-            ok = log_.finish(session, claim, log_.FAILED, now, error)
+    async def _forbidden(self, claim: Claim, error: str) -> None:
+        ok = await self._record(_blocked, claim, error)
         self.report.deactivated += 1
         self.report.failed += ok
         log.info("chat %s blocked the bot or removed it: deactivated", claim.chat_id)
@@ -364,6 +389,31 @@ class Deliverer:
         claim.chat_id = new_chat_id
         self.report.migrated += 1
         log.info("chat migrated to %s", new_chat_id)
+
+
+# the writes of _record: (session, now, *args) -> False when the claim was lost
+def _progress(session: Session, now: datetime, claim: Claim, sent: int) -> bool:
+    return log_.record_progress(session, claim, sent, now)
+
+
+def _deferral(session: Session, now: datetime, claim: Claim, until: datetime, why: str) -> bool:
+    return log_.defer(session, claim, until, why)
+
+
+def _finished(
+    session: Session, now: datetime, claim: Claim, status: str, error: str | None
+) -> bool:
+    return log_.finish(session, claim, status, now, error)
+
+
+def _blocked(session: Session, now: datetime, claim: Claim, error: str) -> bool:
+    chat_state.set_chat_active(session, claim.chat_id, False)
+    return log_.finish(session, claim, log_.FAILED, now, error)
+
+
+def _transient_store_error(exc: DBAPIError) -> bool:
+    """A locked SQLite file or a lost connection: the same write may land when retried."""
+    return exc.connection_invalidated or isinstance(exc, OperationalError | InterfaceError)
 
 
 def timed_out(index: int) -> str:
