@@ -38,13 +38,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 from telegram.constants import ParseMode
 from telegram.error import (
@@ -57,6 +58,7 @@ from telegram.error import (
     TimedOut,
 )
 
+from bot import delivery_records as records
 from bot.delivery_config import Composed, Composer, DeliveryConfig, RunReport, Sender
 from bot.routing import lost_thread_notice, thread_gone
 from bot.sendgate import PACED, SendGate, retry_seconds
@@ -79,6 +81,7 @@ __all__ = [  # the types of a run live in bot/delivery_config.py; import them fr
 ]
 
 
+COMPOSE_ATTEMPTS = 3  # a store error while composing: tries before it is left to the lease
 MAX_FLOOD_WAITS = 5  # short flood waits in a row for one message before it is deferred
 NETWORK_DEFER, NETWORK_DEFER_MAX = 30.0, 600.0  # seconds: first deferral, longest
 
@@ -173,17 +176,28 @@ class Deliverer:
                 claim = log_.claim_new(session, item.chat_id, item.slot, now, self.kind)
         if claim is None or claim.messages or claim.briefing_id is not None:
             return claim
-        # compose in a second transaction: the claim is already visible to other workers
-        try:
-            with self.sessions() as session, session.begin():
-                composed = self.compose(session, claim.chat_id, now)
-                briefing_id, messages, threads = composed
-                if not log_.attach_briefing(session, claim, briefing_id, messages, now, threads):
-                    raise _LostClaim  # roll the saved briefing back
-        except _LostClaim:
-            self.report.lost_claims += 1
-            return None
-        return claim
+        # compose in a second transaction: the claim is already visible to other workers;
+        # a lost connection or a locked store there is retried, not left to the lease
+        for attempt in range(1, COMPOSE_ATTEMPTS + 1):
+            try:
+                with self.sessions() as session, session.begin():
+                    composed = self.compose(session, claim.chat_id, now)
+                    briefing_id, messages, threads = composed
+                    if not log_.attach_briefing(
+                        session, claim, briefing_id, messages, now, threads
+                    ):
+                        raise _LostClaim  # roll the saved briefing back
+                return claim
+            except _LostClaim:
+                self.report.lost_claims += 1
+                return None
+            except DBAPIError as exc:
+                if attempt == COMPOSE_ATTEMPTS or not records.transient(exc):
+                    raise
+                log.warning("chat %s: composing failed (%s); retrying", claim.chat_id,
+                            records.first_line(exc))  # fmt: skip
+                time.sleep(self.config.record_delay(attempt))  # a worker thread, not the loop
+        return None
 
     def _write(self, action: Callable[..., bool], *args: Any) -> bool:
         with self.sessions() as session, session.begin():
@@ -193,31 +207,9 @@ class Deliverer:
         return ok
 
     async def _record(self, action: Callable[..., bool], *args: Any) -> bool:
-        """Write ``action(session, now, *args)`` off the loop, retried until it lands.
-
-        What Telegram already accepted must be recorded, or the message is resent once the
-        lease expires: a store error on the way (SQLite ``database is locked``, a dropped
-        PostgreSQL connection) is retried with backoff (``record_backoff`` doubling, at most a
-        tenth of the lease) and this worker sends nothing else meanwhile. Each attempt renews
-        the lease with the current time; the claim token still guards the row, so a write
-        that lands after another worker took the claim over returns False and changes nothing.
-        """
-        failures = 0
-        while True:
-            try:
-                return await asyncio.to_thread(self._write, action, *args)
-            except DBAPIError as exc:
-                if not _transient_store_error(exc):
-                    raise
-                failures += 1
-                delay = self.config.record_delay(failures)
-                if failures == 1 or failures % 10 == 0:
-                    log.warning(
-                        "delivery record not written (%s); retry %d in %.1f s",
-                        str(exc.orig).splitlines()[0] if str(exc.orig) else type(exc).__name__,
-                        failures, delay,
-                    )  # fmt: skip
-                await asyncio.sleep(delay)
+        """Write ``action(session, now, *args)`` off the loop, retried until it lands
+        (bot/delivery_records.py): what Telegram accepted is never left unrecorded."""
+        return await records.until_landed(lambda: self._write(action, *args), self.config)
 
     # ------------------------------------------------------------------ sending
     async def _worker(self, queue: asyncio.Queue[_Item]) -> None:
@@ -225,6 +217,12 @@ class Deliverer:
             item = queue.get_nowait()
             try:
                 await self._deliver(item)
+            except DBAPIError as exc:
+                if not records.transient(exc):
+                    log.exception("delivery of %s failed", item)
+                else:  # the claim (if any) is resumed once its lease expires
+                    log.warning("delivery of %s: store error (%s)", item, records.first_line(exc))
+                self.report.errors.append(f"{item}: {records.first_line(exc)}")
             except Exception as exc:  # a bug must not stop the other chats
                 log.exception("delivery of %s failed", item)
                 self.report.errors.append(f"{item}: {exc!r}")
@@ -301,7 +299,7 @@ class Deliverer:
                 return
             network_failures = flood_waits = 0
             self.report.messages += 1
-            if not await self._record(_progress, claim, index + 1):
+            if not await self._record(records.progress, claim, index + 1):
                 return  # our lease was taken over: the new holder resumes from its record
         if await self._finish(claim, log_.SENT):
             self.report.sent += 1
@@ -327,7 +325,7 @@ class Deliverer:
 
     async def _defer(self, claim: Claim, seconds: float, reason: str) -> None:
         until = self.clock() + timedelta(seconds=seconds)
-        if await self._record(_deferral, claim, until, reason):
+        if await self._record(records.deferral, claim, until, reason):
             self.report.deferred += 1
 
     def _markup(self, claim: Claim, index: int) -> Any:
@@ -354,10 +352,10 @@ class Deliverer:
         if status == log_.FAILED:
             self.report.failed += 1
             log.warning("delivery to chat %s failed: %s", claim.chat_id, error)
-        return await self._record(_finished, claim, status, error)
+        return await self._record(records.finished, claim, status, error)
 
     async def _forbidden(self, claim: Claim, error: str) -> None:
-        ok = await self._record(_blocked, claim, error)
+        ok = await self._record(records.blocked, claim, error)
         self.report.deactivated += 1
         self.report.failed += ok
         log.info("chat %s blocked the bot or removed it: deactivated", claim.chat_id)
@@ -389,31 +387,6 @@ class Deliverer:
         claim.chat_id = new_chat_id
         self.report.migrated += 1
         log.info("chat migrated to %s", new_chat_id)
-
-
-# the writes of _record: (session, now, *args) -> False when the claim was lost
-def _progress(session: Session, now: datetime, claim: Claim, sent: int) -> bool:
-    return log_.record_progress(session, claim, sent, now)
-
-
-def _deferral(session: Session, now: datetime, claim: Claim, until: datetime, why: str) -> bool:
-    return log_.defer(session, claim, until, why)
-
-
-def _finished(
-    session: Session, now: datetime, claim: Claim, status: str, error: str | None
-) -> bool:
-    return log_.finish(session, claim, status, now, error)
-
-
-def _blocked(session: Session, now: datetime, claim: Claim, error: str) -> bool:
-    chat_state.set_chat_active(session, claim.chat_id, False)
-    return log_.finish(session, claim, log_.FAILED, now, error)
-
-
-def _transient_store_error(exc: DBAPIError) -> bool:
-    """A locked SQLite file or a lost connection: the same write may land when retried."""
-    return exc.connection_invalidated or isinstance(exc, OperationalError | InterfaceError)
 
 
 def timed_out(index: int) -> str:
