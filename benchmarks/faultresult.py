@@ -40,6 +40,7 @@ class Result:
     in_flight: InFlight | None = None  # kill: accepted, unrecorded sends at the kill
     resent_in_flight: int = 0  # kill: duplicates of those
     resent_other: int = 0  # kill: duplicates of anything else (target 0)
+    duplicate_bound: int = 0  # slow: the policy's bound (one resend per held send)
 
 
 def accepted(fake: FakeTelegram) -> list[tuple[float, int, str]]:
@@ -133,8 +134,28 @@ def report(result: Result) -> str:
         f"  scheduler        {_scheduler_line(result)}",
         f"  delivery rows    {dict(sorted(result.statuses.items()))}",
         *(f"  note             {n}" for n in result.notes),
+        f"  targets          {'; '.join(missed(result)) or 'PASS'}",
     ]
     return "\n".join(line for line in lines if line)
+
+
+def missed(result: Result) -> list[str]:
+    """The targets this run missed (the module docstring of benchmarks/faults.py)."""
+    out = []
+    if not result.finished:
+        out.append("not finished")
+    if result.lost or result.partial:
+        out.append(f"{result.lost} lost, {result.partial} partial")
+    if result.fault == "kill":
+        if result.resent_other or result.max_copies > 2:
+            out.append(f"{result.resent_other} resent outside the in-flight sends")
+    elif result.duplicated > result.duplicate_bound or result.max_copies > 2:
+        out.append(f"{result.duplicated} duplicates (bound {result.duplicate_bound})")
+    if not result.scheduler or None in result.scheduler.values():
+        out.append("a job did not run after the fault")
+    if result.max_per_second > result.rate:
+        out.append(f"{result.max_per_second} messages in 1 s > {result.rate:g}")
+    return out
 
 
 def _kill_lines(result: Result) -> list[str]:

@@ -25,7 +25,8 @@ each job again after the fault ended (the ``job_runs`` heartbeat), and for ``kil
 in flight at the kill (accepted by Telegram, not yet recorded) against what was resent.
 Targets: 0 lost and 0 partial always; 0 duplicates without a crash (under ``slow``, the
 policy's bound: each held send resent at most once); at a kill, nothing resent but the
-in-flight sends, each at most once; every job runs after every fault; the rate holds.
+in-flight sends, each at most once; every job runs after every fault; the rate holds. The
+last line of each block, ``targets``, says PASS or which were missed.
 
     .venv/bin/python benchmarks/faults.py --quick                 # 200 subscribers, all faults
     .venv/bin/python benchmarks/faults.py --faults none,500       # 2,000 subscribers
@@ -109,6 +110,7 @@ def _inject(
         return "500s for 20 s", now + timedelta(seconds=20), None
     if fault == "slow":
         fake.hold("sendMessage", 25.0, times=SLOW_HELD)
+        result.duplicate_bound = SLOW_HELD
         note = f"{SLOW_HELD} sends held 25 s (policy bound: at most {SLOW_HELD} duplicates)"
         return note, now + timedelta(seconds=25), None
     if fault == "dbdrop":
