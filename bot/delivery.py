@@ -10,7 +10,10 @@ Guarantees (see storage/deliveries.py for the log itself):
   message and that commit is **at-least-once**: a crash exactly there resends that one
   message once the claim's lease expires. We chose this over at-most-once because a skipped
   briefing is worse than one duplicated message; no other message of the briefing is ever
-  sent twice.
+  sent twice. A store error on that commit (SQLite ``database is locked``, a dropped
+  PostgreSQL connection) is not a crash: the record is retried with backoff until it lands
+  (renewing the lease), and the worker sends nothing else meanwhile. Only a store that stays
+  away longer than the lease while another process can still write acts like a crash.
 * Flood limits (bot/sendgate.py): one gate per process, also the bot's rate limiter, so
   replies and deliveries share it: a global pace and rolling one-second window
   (``send_rate_per_second``), per-chat spacing (1 s for private chats, 3.2 s for groups and
@@ -35,12 +38,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 from telegram.constants import ParseMode
 from telegram.error import (
@@ -53,6 +58,7 @@ from telegram.error import (
     TimedOut,
 )
 
+from bot import delivery_records as records
 from bot.delivery_config import Composed, Composer, DeliveryConfig, RunReport, Sender
 from bot.routing import lost_thread_notice, thread_gone
 from bot.sendgate import PACED, SendGate, retry_seconds
@@ -75,6 +81,7 @@ __all__ = [  # the types of a run live in bot/delivery_config.py; import them fr
 ]
 
 
+COMPOSE_ATTEMPTS = 3  # a store error while composing: tries before it is left to the lease
 MAX_FLOOD_WAITS = 5  # short flood waits in a row for one message before it is deferred
 NETWORK_DEFER, NETWORK_DEFER_MAX = 30.0, 600.0  # seconds: first deferral, longest
 
@@ -169,24 +176,40 @@ class Deliverer:
                 claim = log_.claim_new(session, item.chat_id, item.slot, now, self.kind)
         if claim is None or claim.messages or claim.briefing_id is not None:
             return claim
-        # compose in a second transaction: the claim is already visible to other workers
-        try:
-            with self.sessions() as session, session.begin():
-                composed = self.compose(session, claim.chat_id, now)
-                briefing_id, messages, threads = composed
-                if not log_.attach_briefing(session, claim, briefing_id, messages, now, threads):
-                    raise _LostClaim  # roll the saved briefing back
-        except _LostClaim:
-            self.report.lost_claims += 1
-            return None
-        return claim
+        # compose in a second transaction: the claim is already visible to other workers;
+        # a lost connection or a locked store there is retried, not left to the lease
+        for attempt in range(1, COMPOSE_ATTEMPTS + 1):
+            try:
+                with self.sessions() as session, session.begin():
+                    composed = self.compose(session, claim.chat_id, now)
+                    briefing_id, messages, threads = composed
+                    if not log_.attach_briefing(
+                        session, claim, briefing_id, messages, now, threads
+                    ):
+                        raise _LostClaim  # roll the saved briefing back
+                return claim
+            except _LostClaim:
+                self.report.lost_claims += 1
+                return None
+            except DBAPIError as exc:
+                if attempt == COMPOSE_ATTEMPTS or not records.transient(exc):
+                    raise
+                log.warning("chat %s: composing failed (%s); retrying", claim.chat_id,
+                            records.first_line(exc))  # fmt: skip
+                time.sleep(self.config.record_delay(attempt))  # a worker thread, not the loop
+        return None
 
     def _write(self, action: Callable[..., bool], *args: Any) -> bool:
         with self.sessions() as session, session.begin():
-            ok = action(session, *args)
+            ok = action(session, self.clock(), *args)
         if not ok:
             self.report.lost_claims += 1
         return ok
+
+    async def _record(self, action: Callable[..., bool], *args: Any) -> bool:
+        """Write ``action(session, now, *args)`` off the loop, retried until it lands
+        (bot/delivery_records.py): what Telegram accepted is never left unrecorded."""
+        return await records.until_landed(lambda: self._write(action, *args), self.config)
 
     # ------------------------------------------------------------------ sending
     async def _worker(self, queue: asyncio.Queue[_Item]) -> None:
@@ -194,6 +217,12 @@ class Deliverer:
             item = queue.get_nowait()
             try:
                 await self._deliver(item)
+            except DBAPIError as exc:
+                if not records.transient(exc):
+                    log.exception("delivery of %s failed", item)
+                else:  # the claim (if any) is resumed once its lease expires
+                    log.warning("delivery of %s: store error (%s)", item, records.first_line(exc))
+                self.report.errors.append(f"{item}: {records.first_line(exc)}")
             except Exception as exc:  # a bug must not stop the other chats
                 log.exception("delivery of %s failed", item)
                 self.report.errors.append(f"{item}: {exc!r}")
@@ -230,7 +259,7 @@ class Deliverer:
                     return
                 continue
             except Forbidden as exc:
-                await asyncio.to_thread(self._forbidden, claim, str(exc))
+                await self._forbidden(claim, str(exc))
                 return
             except ChatMigrated as exc:
                 migrations += 1
@@ -270,9 +299,7 @@ class Deliverer:
                 return
             network_failures = flood_waits = 0
             self.report.messages += 1
-            sent = index + 1
-            now = self.clock()
-            if not await asyncio.to_thread(self._write, log_.record_progress, claim, sent, now):
+            if not await self._record(records.progress, claim, index + 1):
                 return  # our lease was taken over: the new holder resumes from its record
         if await self._finish(claim, log_.SENT):
             self.report.sent += 1
@@ -298,7 +325,7 @@ class Deliverer:
 
     async def _defer(self, claim: Claim, seconds: float, reason: str) -> None:
         until = self.clock() + timedelta(seconds=seconds)
-        if await asyncio.to_thread(self._write, log_.defer, claim, until, reason):
+        if await self._record(records.deferral, claim, until, reason):
             self.report.deferred += 1
 
     def _markup(self, claim: Claim, index: int) -> Any:
@@ -322,17 +349,13 @@ class Deliverer:
             self.gate.done()
 
     async def _finish(self, claim: Claim, status: str, error: str | None = None) -> bool:
-        now = self.clock()
         if status == log_.FAILED:
             self.report.failed += 1
             log.warning("delivery to chat %s failed: %s", claim.chat_id, error)
-        return await asyncio.to_thread(self._write, log_.finish, claim, status, now, error)
+        return await self._record(records.finished, claim, status, error)
 
-    def _forbidden(self, claim: Claim, error: str) -> None:
-        now = self.clock()
-        with self.sessions() as session, session.begin():
-            chat_state.set_chat_active(session, claim.chat_id, False)
-            ok = log_.finish(session, claim, log_.FAILED, now, error)
+    async def _forbidden(self, claim: Claim, error: str) -> None:
+        ok = await self._record(records.blocked, claim, error)
         self.report.deactivated += 1
         self.report.failed += ok
         log.info("chat %s blocked the bot or removed it: deactivated", claim.chat_id)

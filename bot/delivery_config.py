@@ -56,6 +56,7 @@ class DeliveryConfig:
     concurrency: int = 0  # 0 = derived from the rate
     send_timeout: float = 20.0  # seconds for a send's request and response
     timeout_defer: float = 60.0  # a send that timed out is resent (once) this much later
+    record_backoff: float = 0.5  # first wait before retrying a record the store refused
 
     @classmethod
     def from_settings(cls, settings: Settings) -> DeliveryConfig:
@@ -72,6 +73,12 @@ class DeliveryConfig:
     def inline_wait(self) -> float:
         """The longest flood wait sat out inside a send: a fraction of the claim's lease."""
         return min(self.max_inline_wait, self.lease.total_seconds() / 4)
+
+    def record_delay(self, failures: int) -> float:
+        """The wait before retrying a refused record: doubling, at most 5 s and a tenth of the
+        lease (so it lands, renewing the lease, long before another worker may take it)."""
+        longest = max(self.record_backoff, min(5.0, self.lease.total_seconds() / 10))
+        return min(longest, self.record_backoff * 2 ** (failures - 1))
 
     def workers(self) -> int:
         """How many chats are worked on at once."""

@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
+import threading
+import time
 from collections import Counter
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
+from conftest import POSTGRES_URL, SEEDS, make_settings
 from delivery_worker import (
     SLOT,
     fast_config,
@@ -17,17 +23,19 @@ from delivery_worker import (
 )
 from factories import point_at_fake
 from fakebot import FakeTelegram
-from sqlalchemy import select
+from sqlalchemy import Engine, event, select, text
 from sqlalchemy.orm import Session, sessionmaker
 from telegram import Bot
 
 from bot.app import build_application
-from bot.context import AppContext
+from bot.context import KEY, AppContext
 from bot.delivery import Deliverer, DeliveryConfig, timed_out
 from bot.jobs import deliver_job
-from storage.models import Delivery, Subscription
+from storage.engine import make_engine
+from storage.models import Briefing, Delivery, Subscription
 
 NOW = SLOT + timedelta(seconds=30)
+DAY = timedelta(days=1)
 
 
 def _rows(sessions: sessionmaker[Session]) -> list[Delivery]:
@@ -166,3 +174,100 @@ def test_two_workers_taking_over_stale_sqlite_claims_never_share_one(sqlite_url:
     assert won["a"] and won["b"]  # both really competed
     # a row SQLite refused to both (a stale snapshot) stays reclaimable for the next run
     assert len(won["a"]) + len(won["b"]) <= len(chats)
+
+
+def _store_fault(engine: Engine, admin_url: str | None) -> list[str]:
+    """Make the progress writes (the UPDATE right after Telegram accepted a send) fail.
+
+    SQLite: at the first one another connection takes the write lock for a second, and the
+    writes meanwhile give up after 50 ms (``database is locked``). PostgreSQL: the first three
+    have their connection terminated under them (pg_terminate_backend), and so has the first
+    composing read. Returns the list the hook appends each refused write to."""
+    faults: list[str] = []
+    admin = make_engine(admin_url) if admin_url else None
+    held = threading.Event()
+    composed: list[str] = []
+
+    def hold_the_write_lock() -> None:
+        other = sqlite3.connect(str(engine.url.database), isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")  # the write lock, as a long ingest holds it
+        held.set()
+        time.sleep(1.0)
+        other.rollback()
+        other.close()
+        held.clear()
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def fail(connection: Any, cursor: Any, statement: str, *args: Any) -> None:
+        progress = statement.startswith("UPDATE deliveries SET") and "messages_sent" in statement
+        dbapi = connection.connection.dbapi_connection
+        composing = statement.startswith("SELECT articles.id") and not composed
+        if admin is not None:
+            if composing or (progress and len(faults) < 3):
+                (faults if progress else composed).append(statement)
+                with admin.begin() as other:
+                    pid = dbapi.info.backend_pid
+                    other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+            return
+        if progress and not faults:
+            locker = threading.Thread(target=hold_the_write_lock)
+            locker.start()
+            held.wait()
+        refuse = progress and held.is_set()  # other writes wait for the lock as usual
+        dbapi.execute(f"PRAGMA busy_timeout={50 if refuse else 10000}")
+        if refuse:
+            faults.append(statement)
+
+    return faults
+
+
+@pytest.mark.slow
+async def test_a_progress_write_that_fails_after_a_send_is_retried_and_nothing_is_resent(
+    fake_api: FakeTelegram, migrated_url: str
+) -> None:
+    postgres = migrated_url.startswith("postgresql")
+    settings = replace(
+        make_settings(migrated_url), delivery_lease_seconds=2, telegram_bot_token=fake_api.token,
+        telegram_api_base_url=fake_api.base_url, telegram_file_base_url=fake_api.base_file_url,
+    )  # fmt: skip
+    application = build_application(settings)  # as `briefbot run` wires it
+    ctx: AppContext = application.bot_data[KEY]
+    assert not ctx.ingestor.ingest_paths([SEEDS]).errors
+    now = datetime.now(UTC)
+    chats = [5101, 5102, 5103, 5104]
+    seed_chats(ctx.sessions, chats, briefing_time=f"{now - timedelta(minutes=1):%H:%M}",
+               subscribed=now - timedelta(days=1))  # fmt: skip
+    with ctx.sessions() as session, session.begin():
+        session.query(Subscription).delete()
+        session.add_all(
+            Subscription(chat_id=chat, kind="topic", key=topic.slug, created_at=now - DAY)
+            for chat in chats
+            for topic in ctx.taxonomy.topics
+        )
+    faults = _store_fault(ctx.sessions.kw["bind"], POSTGRES_URL if postgres else None)
+    async with application:
+        await asyncio.wait_for(deliver_job(application), 60)
+        assert faults  # the store really refused records of accepted sends
+        assert {row.status for row in _rows(ctx.sessions)} == {"sent"}  # in the first run
+        await asyncio.sleep(2.5)  # past the lease: a claim left unrecorded would be resumed
+        await asyncio.wait_for(deliver_job(application), 60)
+    rows = _rows(ctx.sessions)
+    with ctx.sessions() as session:
+        expected = {
+            row.chat_id: list(session.get(Briefing, row.briefing_id).messages)  # type: ignore[union-attr]
+            for row in rows
+        }
+    assert [(row.chat_id, row.status) for row in rows] == [(chat, "sent") for chat in chats]
+    for row in rows:  # each chat got each message of its briefing exactly once, in order
+        assert row.messages_sent == len(expected[row.chat_id]) > 0
+        assert _accepted(fake_api, row.chat_id) == expected[row.chat_id]
+
+
+def _accepted(fake: FakeTelegram, chat: int) -> list[str]:
+    """The HTML of every message Telegram accepted for ``chat``, in order."""
+    calls = fake.calls("sendMessage")
+    return [
+        str(c["params"]["text"])
+        for c in calls
+        if c["status"] == 200 and int(c["params"]["chat_id"]) == chat
+    ]
