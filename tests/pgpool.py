@@ -77,9 +77,11 @@ class SchemaPool:
         try:
             with self._admin.begin() as connection:
                 connection.execute(sa.text("SET LOCAL lock_timeout = '2s'"))
-                revision = connection.execute(
-                    sa.text(f"SELECT version_num FROM {schema}.{KEPT}")
-                ).scalars().all()
+                revision = (
+                    connection.execute(sa.text(f"SELECT version_num FROM {schema}.{KEPT}"))
+                    .scalars()
+                    .all()
+                )
                 if revision != [head_revision(self._admin)]:
                     return False
                 connection.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
