@@ -187,40 +187,43 @@ def ctx(_empty_template: Path, tmp_path: Path) -> AppContext:
 
 @pytest.fixture(scope="session")
 def _seeded_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from bot.app import build_context
+    """A SQLite store holding the seeds as ``briefbot ingest seeds`` stores them (once a
+    session; tests get copies or read it)."""
+    from bot.cli import main
 
     path = tmp_path_factory.mktemp("seeded") / "store.sqlite3"
-    context = build_context(make_settings(f"sqlite:///{path}"))
-    report = context.ingestor.ingest_paths([SEEDS])
-    assert not report.errors, report.errors
-    context.sessions.kw["bind"].dispose()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("DATABASE_URL", f"sqlite:///{path}")
+        mp.setenv("SEEDS_DIR", str(SEEDS))
+        mp.delenv("TELEGRAM_BOT_TOKEN", raising=False)
+        assert main(["ingest", str(SEEDS)]) == 0
+    engine = make_engine(f"sqlite:///{path}")
+    with engine.connect() as connection:
+        statuses = connection.execute(sa.text("SELECT path, status FROM source_documents"))
+        assert {status for _, status in statuses} == {"ingested"}
+        # main() leaves its engine to process exit: fold the WAL into the file we copy
+        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    engine.dispose()
+    assert not Path(f"{path}-wal").exists() or Path(f"{path}-wal").stat().st_size == 0
     return path
 
 
 @pytest.fixture(scope="session")
-def seed_articles(tmp_path_factory: pytest.TempPathFactory) -> list[Article]:
+def seed_articles(_seeded_template: Path) -> list[Article]:
     """The seed articles as ``briefbot ingest seeds`` stores them, read back once a session.
 
     Detached from their session, with their topics loaded: for tests that only read them.
     """
-    from sqlalchemy.orm import selectinload
+    from sqlalchemy.orm import Session, selectinload
 
-    from bot.app import build_context
-    from bot.cli import main
     from storage.models import Article
 
-    url = f"sqlite:///{tmp_path_factory.mktemp('cliseeds') / 'store.sqlite3'}"
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("DATABASE_URL", url)
-        mp.setenv("SEEDS_DIR", str(SEEDS))
-        mp.delenv("TELEGRAM_BOT_TOKEN", raising=False)
-        assert main(["ingest", str(SEEDS)]) == 0
-    context = build_context(make_settings(url))
+    engine = make_engine(f"sqlite:///{_seeded_template}")
     query = sa.select(Article).options(selectinload(Article.topics)).order_by(Article.id)
-    with context.sessions() as session:
+    with Session(engine) as session:
         articles = list(session.scalars(query))
         session.expunge_all()
-    context.sessions.kw["bind"].dispose()
+    engine.dispose()
     return articles
 
 
