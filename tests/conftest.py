@@ -56,7 +56,8 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
     wanted = os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS", "")
     if wanted.isdigit():
         return int(wanted)
-    return len(os.sched_getaffinity(0)) + 1
+    usable = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None
+    return (len(usable) if usable else os.cpu_count() or 1) + 1  # no affinity on macOS
 
 
 @functools.cache
