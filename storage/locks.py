@@ -81,6 +81,9 @@ def acquire_store_lock(engine: Engine, name: str) -> StoreLock:
 _TRY_ADVISORY = text(
     "SELECT pg_try_advisory_lock(hashtext('briefbot:' || :name || ':' || current_schema()))"
 )
+_UNLOCK_ADVISORY = text(
+    "SELECT pg_advisory_unlock(hashtext('briefbot:' || :name || ':' || current_schema()))"
+)
 
 
 def _advisory_lock(engine: Engine, name: str) -> StoreLock:
@@ -133,7 +136,15 @@ class _Advisory:
         return self.take()
 
     def close(self) -> None:
+        """Give the lock up at once. Closing the connection alone ends the server's session
+        (and its locks) a moment later, while others counting the locks still see it."""
         self.released = True
+        if self.connection is not None:
+            try:
+                self.connection.execute(_UNLOCK_ADVISORY, {"name": self.name})
+                self.connection.commit()
+            except DBAPIError:
+                pass  # the session is gone already, and its lock with it
         self._drop()
 
     def _drop(self) -> None:
